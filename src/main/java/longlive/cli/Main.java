@@ -13,6 +13,11 @@ import picocli.CommandLine.Command;
         description = "Real-time, interactive, long video generation (LongLive) on the JVM.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                ConvertCommand.class,
+                longlive.world.WorldCommand.class,
+                longlive.stream.ReplayCommand.class,
+                longlive.stream.ModelBenchCommand.class,
+                longlive.bench.BenchCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -1,0 +1,150 @@
+package longlive.stream;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import longlive.dit.CausalDit;
+import longlive.dit.DitConfig;
+import longlive.dit.DitKernels;
+import longlive.dit.DitWeights;
+import longlive.dit.RopeMode;
+import longlive.kernel.Parallel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code longlive bench-model}: the streaming generator on random weights. Reports seconds per block (S denoising
+ * forwards + the cache pass), per forward, the KV-recache of a prompt switch, the process's resident memory and the
+ * cache sizes. The VAE and the text encoder are not part of the timing.
+ */
+@Command(name = "bench-model", mixinStandardHelpOptions = true,
+        description = {"Times the LongLive streaming DiT (random weights): seconds per block, per forward, per",
+                "KV-recache; resident memory and KV-cache bytes. VAE and text encoder are not included."})
+public final class ModelBenchCommand implements Callable<Integer> {
+    @Option(names = "--preset", defaultValue = "tiny", description = "model size: tiny, small or 1.3b (default: ${DEFAULT-VALUE})")
+    String preset;
+
+    @Option(names = "--height", description = "video height in pixels (latent = height / 8; default 480 for 1.3b, 32 otherwise)")
+    Integer height;
+
+    @Option(names = "--width", description = "video width in pixels (latent = width / 8; default 832 for 1.3b, 48 otherwise)")
+    Integer width;
+
+    @Option(names = "--blocks", description = "timed blocks (default 2 for 1.3b, 20 otherwise)")
+    Integer blocks;
+
+    @Option(names = "--warmup", description = "untimed blocks first (default 0 for 1.3b, 3 otherwise)")
+    Integer warmup;
+
+    @Option(names = "--threads", description = "worker threads (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--rope", defaultValue = "absolute", description = "absolute or relative (default: ${DEFAULT-VALUE})")
+    String rope;
+
+    @Option(names = "--no-recache", description = "skip the prompt-switch (KV-recache) measurement")
+    boolean noRecache;
+
+    @Override
+    public Integer call() {
+        DitConfig cfg = DitConfig.preset(preset);
+        boolean big = cfg.equals(DitConfig.WAN_1_3B);
+        int hPx = height != null ? height : big ? 480 : 32, wPx = width != null ? width : big ? 832 : 48;
+        if (hPx % 8 != 0 || wPx % 8 != 0)
+            throw new IllegalArgumentException("--height and --width must be multiples of 8 (the VAE's stride)");
+        int lh = hPx / 8, lw = wPx / 8;
+        int nBlocks = blocks != null ? blocks : big ? 2 : 20, nWarm = warmup != null ? warmup : big ? 0 : 3;
+        InferenceConfig inf = InferenceConfig.LONGLIVE.withRopeMode(RopeMode.parse(rope));
+        try (Parallel par = threads == null ? Parallel.allCores() : new Parallel(threads)) {
+            System.out.printf(Locale.ROOT, "bench-model: preset %s (%,d parameters), %dx%d px -> latent %dx%d, %d tokens/frame,"
+                            + " %d threads, %s RoPE, window %d + sink %d frames%n", preset, cfg.parameterCount(), hPx, wPx,
+                    lh, lw, cfg.frameSeqLen(lh, lw), par.threads(), rope, inf.localAttnSize(), inf.sinkSize());
+            long t0 = System.nanoTime();
+            DitWeights w = DitWeights.random(cfg, 1, par);
+            System.out.printf(Locale.ROOT, "  random weights: %.1f GB in %.1f s%n", w.bytes() / 1e9, (System.nanoTime() - t0) / 1e9);
+            CausalDit model = new CausalDit(w, DitKernels.fast(par), inf.ropeMode());
+            Timings timings = new Timings();
+            float[] prompt = new float[cfg.textLen() * cfg.textDim()];
+            new SeededNoise(2).initial(0, prompt, 0, prompt.length);
+            StreamingGenerator gen = new StreamingGenerator(model, inf, lh, lw, Integer.MAX_VALUE, new SeededNoise(3),
+                    prompt, cfg.textLen(), timings);
+            System.out.printf(Locale.ROOT, "  KV cache %.2f GB (self-attention %d layers x %d slots), session buffers %.2f GB,"
+                            + " RSS after allocation %.2f GB%n", gen.cache().bytes() / 1e9, cfg.numLayers(),
+                    gen.cache().layer(0).capacityTokens(), gen.sessionBytes() / 1e9, rssBytes() / 1e9);
+            float[] out = new float[gen.framesPerBlock() * gen.frameSize()];
+            for (int b = 0; b < nWarm; b++) gen.step(out, 0);
+            timings.clear();
+            List<Double> perBlock = new ArrayList<>();
+            for (int b = 0; b < nBlocks; b++) {
+                long s = System.nanoTime();
+                gen.step(out, 0);
+                perBlock.add((System.nanoTime() - s) / 1e9);
+                System.out.printf(Locale.ROOT, "  block %d (frames %d..%d): %.3f s%n", gen.blocksDone() - 1,
+                        gen.currentFrame() - gen.framesPerBlock(), gen.currentFrame() - 1, perBlock.getLast());
+            }
+            double block = median(perBlock);
+            double fwd = median(timings.denoise), cachePass = median(timings.cache);
+            int n = gen.framesPerBlock();
+            System.out.printf(Locale.ROOT, "  per block (%d forwards): median %.3f s -> %.2f latent frames/s, %.2f video frames/s"
+                    + " (4 per latent frame)%n", inf.denoisingStepList().length + 1, block, n / block, 4 * n / block);
+            System.out.printf(Locale.ROOT, "  per denoising forward (%d frames, %d tokens): median %.3f s; cache pass %.3f s%n",
+                    n, n * cfg.frameSeqLen(lh, lw), fwd, cachePass);
+            if (!noRecache) {
+                gen.requestPromptSwitch(prompt, cfg.textLen());
+                gen.step(out, 0);
+                System.out.printf(Locale.ROOT, "  KV-recache at a prompt switch (%d frames, one forward): %.3f s%n",
+                        timings.recacheFrames, timings.recache.isEmpty() ? Double.NaN : timings.recache.getFirst());
+            }
+            System.out.printf(Locale.ROOT, "  resident memory (VmRSS): %.2f GB; KV cache %.2f GB; weights %.2f GB%n",
+                    rssBytes() / 1e9, gen.cache().bytes() / 1e9, w.bytes() / 1e9);
+        }
+        return 0;
+    }
+
+    static double median(List<Double> xs) {
+        if (xs.isEmpty()) return Double.NaN;
+        List<Double> s = new ArrayList<>(xs);
+        Collections.sort(s);
+        return s.get(s.size() / 2);
+    }
+
+    /** The process's resident set size from /proc/self/status (0 where there is no procfs). */
+    static long rssBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status")))
+                if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        } catch (IOException | NumberFormatException e) {
+            return 0;
+        }
+        return 0;
+    }
+
+    private static final class Timings implements StreamingGenerator.Listener {
+        final List<Double> denoise = new ArrayList<>(), cache = new ArrayList<>(), recache = new ArrayList<>();
+        int recacheFrames;
+
+        @Override
+        public void forwardTimed(String kind, int frames, long nanos) {
+            double s = nanos / 1e9;
+            switch (kind) {
+                case "denoise" -> denoise.add(s);
+                case "cache" -> cache.add(s);
+                default -> {
+                    recache.add(s);
+                    recacheFrames = frames;
+                }
+            }
+        }
+
+        void clear() {
+            denoise.clear();
+            cache.clear();
+            recache.clear();
+        }
+    }
+}
