@@ -26,7 +26,8 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Measure the GEMM and attention kernels (GFLOP/s, fraction of the FP32 peak).",
                 "Each line: warm-up runs, then the median of several timed runs (wall time of the kernel call only;",
-                "operands are allocated before timing).",
+                "operands are allocated before timing). GFLOP/cpu-s divides by the process CPU time instead of the wall",
+                "time: on a machine shared with other jobs it shows the speed while the kernel actually has a core.",
                 "Side by side with PyTorch: ./longlive bench --vs-pytorch (builds and runs the bench/ module)."})
 public final class BenchCommand implements Callable<Integer> {
     @Spec
@@ -63,18 +64,18 @@ public final class BenchCommand implements Callable<Integer> {
                     n, peak.ghz(), peak.fmaUnits(), peak.lanes(), peak.nominalGflops(), peak.assumptions());
             out.printf("FP32 peak, measured (register-only FMA loop on every thread): %.0f GFLOP/s%n", measured);
             out.printf("Load average at start: %s%n%n", loadAverage());
-            out.printf("%-6s %-14s %-24s %10s %9s %8s %8s%n", "group", "op", "shape", "median ms", "GFLOP/s",
-                    "%nominal", "%measured");
+            out.printf("%-6s %-14s %-24s %10s %9s %8s %9s %12s%n", "group", "op", "shape", "median ms", "GFLOP/s",
+                    "%nominal", "%measured", "GFLOP/cpu-s");
             out.flush();
             List<Map<String, Object>> rows = new ArrayList<>();
             for (BenchCase c : BenchSuite.cases(quick, new VectorMatMul(parallel), new VectorAttention(parallel))) {
                 String label = c.group() + " " + c.op() + " " + c.shape();
                 if (filter != null && !label.contains(filter)) continue;
-                double secs = time(c);
-                double gflops = c.flops() / secs / 1e9;
+                BenchTimer.Result r = time(c);
+                double secs = r.medianSeconds(), gflops = c.flops() / secs / 1e9, perCpu = c.flops() / r.cpuSeconds() / 1e9;
                 double pNom = peak.ghz() > 0 ? 100 * gflops / peak.nominalGflops() : Double.NaN;
-                out.printf("%-6s %-14s %-24s %10.2f %9.1f %7.1f%% %7.1f%%%n", c.group(), c.op(), c.shape(), secs * 1e3,
-                        gflops, pNom, 100 * gflops / measured);
+                out.printf("%-6s %-14s %-24s %10.2f %9.1f %7.1f%% %8.1f%% %12.1f%n", c.group(), c.op(), c.shape(),
+                        secs * 1e3, gflops, pNom, 100 * gflops / measured, perCpu);
                 out.flush();
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("group", c.group());
@@ -82,6 +83,7 @@ public final class BenchCommand implements Callable<Integer> {
                 row.put("shape", c.shape());
                 row.put("medianSeconds", secs);
                 row.put("gflops", gflops);
+                row.put("gflopsPerCpuSecond", perCpu);
                 row.put("fractionOfNominalPeak", Double.isNaN(pNom) ? null : pNom / 100);
                 row.put("fractionOfMeasuredPeak", gflops / measured);
                 rows.add(row);
@@ -106,9 +108,9 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /** Median seconds of one case: fewer runs for the multi-second model-size attention. */
-    static double time(BenchCase c) {
+    public static BenchTimer.Result time(BenchCase c) {
         boolean big = c.flops() > 1e11;
-        return BenchTimer.medianSeconds(c.run(), big ? 1 : 3, big ? 3 : 5, big ? 5 : 50, big ? 5_000_000_000L : 2_000_000_000L);
+        return BenchTimer.measure(c.run(), big ? 1 : 3, big ? 3 : 5, big ? 5 : 50, big ? 5_000_000_000L : 2_000_000_000L);
     }
 
     /** The 1/5/15-minute load average (Linux), or "unknown". */

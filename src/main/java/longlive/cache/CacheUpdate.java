@@ -23,8 +23,8 @@ public sealed interface CacheUpdate permits CacheUpdate.RollAndInsert, CacheUpda
     /** Row of the forward's new keys that goes to {@link #writeStart()} ({@code roped_offset}). */
     int newOffset();
 
-    /** Global token position after this forward ({@code current_end}). */
-    int currentEnd();
+    /** Global token position after this forward ({@code current_end}); a long, so endless streams never overflow. */
+    long currentEnd();
 
     /** A repeated denoising step over tokens already cached: indices are not advanced on commit. */
     boolean isRecompute();
@@ -39,9 +39,9 @@ public sealed interface CacheUpdate permits CacheUpdate.RollAndInsert, CacheUpda
      * {@code [sinkTokens, sinkTokens + rolled)} (the oldest non-sink tokens are evicted), then the new tokens go in.
      */
     record RollAndInsert(int sinkTokens, int rolledTokens, int evictedTokens, int localStart, int localEnd,
-                         int writeStart, int newOffset, int currentEnd, boolean isRecompute) implements CacheUpdate {}
+                         int writeStart, int newOffset, long currentEnd, boolean isRecompute) implements CacheUpdate {}
 
     /** Room left (or a recompute over cached tokens): the new tokens are written in place. */
-    record DirectInsert(int localStart, int localEnd, int writeStart, int newOffset, int currentEnd,
+    record DirectInsert(int localStart, int localEnd, int writeStart, int newOffset, long currentEnd,
                         boolean isRecompute) implements CacheUpdate {}
 }

@@ -25,7 +25,7 @@ public final class KvCache {
     private final int maxAttentionTokens;
     private final float[] k;
     private final float[] v;
-    private int globalEndIndex;
+    private long globalEndIndex;
     private int localEndIndex;
 
     /**
@@ -59,30 +59,30 @@ public final class KvCache {
      *                               even though the forward is a recompute
      * @throws IllegalStateException when the tokens do not fit (more new tokens than the window can take)
      */
-    public CacheUpdate plan(int currentStart, int numNewTokens, boolean sinkRecacheAfterSwitch) {
+    public CacheUpdate plan(long currentStart, int numNewTokens, boolean sinkRecacheAfterSwitch) {
         if (currentStart < 0 || numNewTokens < 1)
             throw new IllegalArgumentException("KvCache.plan: bad currentStart=" + currentStart + " numNew=" + numNewTokens);
-        int currentEnd = currentStart + numNewTokens;
+        long currentEnd = currentStart + numNewTokens;
         boolean isRecompute = currentEnd <= globalEndIndex && currentStart > 0;
         if (rolling && currentEnd > globalEndIndex && numNewTokens + localEndIndex > capacityTokens) {
             int evicted = numNewTokens + localEndIndex - capacityTokens;
             int rolled = localEndIndex - evicted - sinkTokens;
-            int localEnd = localEndIndex + currentEnd - globalEndIndex - evicted;
-            int localStart = localEnd - numNewTokens;
-            if (rolled < 0 || localStart < 0 || localEnd > capacityTokens)
+            long localEndL = localEndIndex + currentEnd - globalEndIndex - evicted;
+            if (rolled < 0 || localEndL - numNewTokens < 0 || localEndL > capacityTokens)
                 throw new IllegalStateException("KvCache: " + numNewTokens + " new tokens do not fit a window of "
                         + capacityTokens + " slots with " + sinkTokens + " sink slots (local end " + localEndIndex
                         + ", global end " + globalEndIndex + ", start " + currentStart + ")");
+            int localEnd = (int) localEndL, localStart = localEnd - numNewTokens;
             int writeStart = isRecompute ? Math.max(localStart, sinkTokens) : localStart;
             return new CacheUpdate.RollAndInsert(sinkTokens, rolled, evicted, localStart, localEnd, writeStart,
                     Math.max(0, writeStart - localStart), currentEnd, isRecompute);
         }
-        int localEnd = localEndIndex + currentEnd - globalEndIndex;
-        int localStart = localEnd - numNewTokens;
-        if (localStart < 0 || localEnd > capacityTokens)
+        long localEndL = localEndIndex + currentEnd - globalEndIndex;
+        if (localEndL - numNewTokens < 0 || localEndL > capacityTokens)
             throw new IllegalStateException("KvCache: tokens [" + currentStart + ", " + currentEnd + ") map to slots ["
-                    + localStart + ", " + localEnd + ") outside the " + capacityTokens + " slots of the cache (local end "
-                    + localEndIndex + ", global end " + globalEndIndex + ")");
+                    + (localEndL - numNewTokens) + ", " + localEndL + ") outside the " + capacityTokens
+                    + " slots of the cache (local end " + localEndIndex + ", global end " + globalEndIndex + ")");
+        int localEnd = (int) localEndL, localStart = localEnd - numNewTokens;
         int writeStart = isRecompute ? Math.max(localStart, sinkTokens) : localStart;
         if (sinkRecacheAfterSwitch) writeStart = localStart;
         return new CacheUpdate.DirectInsert(localStart, localEnd, writeStart, Math.max(0, writeStart - localStart),
@@ -175,7 +175,7 @@ public final class KvCache {
         return maxAttentionTokens;
     }
 
-    public int globalEndIndex() {
+    public long globalEndIndex() {
         return globalEndIndex;
     }
 

@@ -10,6 +10,7 @@ import longlive.io.SafeTensorsWriter;
 import longlive.io.StateDict;
 import longlive.io.TensorRef;
 import longlive.kernel.Parallel;
+import longlive.kernel.VectorMatMul;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -75,7 +76,7 @@ public final class ConvertCommand implements Callable<Integer> {
             LoraMerge merge = null;
             if (loraSd != null) {
                 merge = LoraMerge.plan(raw, LongLiveCheckpoints.clean(loraSd, null),
-                        loraAlpha == null ? Double.NaN : loraAlpha, parallel);
+                        loraAlpha == null ? Double.NaN : loraAlpha, new VectorMatMul(parallel));
                 weights = merge.merged();
             }
             SafeTensorsWriter w = new SafeTensorsWriter()

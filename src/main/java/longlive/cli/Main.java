@@ -15,9 +15,11 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 ConvertCommand.class,
                 longlive.world.WorldCommand.class,
+                longlive.eval.EvalCommand.class,
                 longlive.stream.ReplayCommand.class,
                 longlive.stream.ModelBenchCommand.class,
                 longlive.bench.BenchCommand.class,
+                longlive.text.EncodePromptCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -73,7 +73,8 @@ public final class CausalDit {
      * @param context           the prompt's text embedding {@code [text_len, dim]} ({@link #embedPrompt})
      * @param currentStartFrame global index of the first frame ({@code current_start / frameSeqLen})
      * @param sinkRecacheAfterSwitch the recache with {@code global_sink: false} (may rewrite the sink slots)
-     * @param flowOut           receives the velocity {@code [frames, out_dim, height, width]} from {@code flowOff}
+     * @param flowOut           receives the velocity {@code [frames, out_dim, height, width]} from {@code flowOff};
+     *                          null for a cache pass (the head is skipped, the cache is written all the same)
      */
     public void forward(DitState st, ModelCache cache, float[] latents, int latOff, int frames, int height, int width,
                         float[] timesteps, float[] context, int currentStartFrame, boolean sinkRecacheAfterSwitch,
@@ -89,12 +90,12 @@ public final class CausalDit {
         if (ropeMode instanceof RopeMode.Absolute)
             ropeTable.requirePositions("causal DiT (absolute RoPE)", currentStartFrame, frames, height / c.patchH(),
                     width / c.patchW());
-        int currentStart = currentStartFrame * fsl;
+        long currentStart = (long) currentStartFrame * fsl;
         int gh = height / c.patchH(), gw = width / c.patchW();
         CrossAttentionCache cross = cache.crossAttention();
 
         int d = c.dim(), tokens = frames * fsl;
-        layers.embedPatches(latents, latOff, frames, height, width, st);
+        layers.embedPatches(latents, latOff, frames, height, width, st, 0);
         layers.embedTime(timesteps, frames, st);
         if (probe != null) {
             probe.tensor("patch_emb", st.x, 0, tokens * d);
@@ -111,14 +112,15 @@ public final class CausalDit {
             if (probe != null) probe.tensor("block_out_" + l, st.x, 0, tokens * d);
         }
         cache.commitAll();
-        layers.head(st, frames, fsl, height, width, flowOut, flowOff);
+        if (flowOut == null) return; // a cache pass: only the keys/values were wanted
+        layers.head(st, 0, frames, fsl, height, width, flowOut, flowOff);
         if (probe != null) probe.tensor("head_out", st.headOut, 0, tokens * c.headOutDim());
     }
 
     private void cachedSelfAttention(int layer, BlockWeights b, DitState st, int frames, int tokens, int gh, int gw,
-                                     KvCache kv, ModelCache cache, int currentStart, int currentStartFrame,
+                                     KvCache kv, ModelCache cache, long currentStart, int currentStartFrame,
                                      boolean sinkRecache) {
-        int d = c.dim(), heads = c.numHeads(), fsl = gh * gw;
+        int heads = c.numHeads(), fsl = gh * gw;
         var par = kern.parallel();
         layers.selfProjections(b, st, tokens);
         CacheUpdate u = kv.plan(currentStart, tokens, sinkRecache);

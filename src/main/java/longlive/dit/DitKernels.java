@@ -11,6 +11,7 @@ import longlive.kernel.RmsNorm;
 import longlive.kernel.Rope3d;
 import longlive.kernel.ScalarAttention;
 import longlive.kernel.ScalarMatMul;
+import longlive.kernel.VectorAttention;
 import longlive.kernel.VectorMatMul;
 
 /**
@@ -23,7 +24,7 @@ public record DitKernels(Parallel parallel, MatMul matMul, Attention attention, 
 
     /** The fast (Vector API) kernels on {@code parallel}. */
     public static DitKernels fast(Parallel parallel) {
-        return new DitKernels(parallel, new VectorMatMul(parallel), fastAttention(parallel), LayerNorm.vector(),
+        return new DitKernels(parallel, new VectorMatMul(parallel), new VectorAttention(parallel), LayerNorm.vector(),
                 RmsNorm.vector(), Rope3d.vector(), Activations.vector(), AdaLn.vector(), Elementwise.vector());
     }
 
@@ -31,9 +32,5 @@ public record DitKernels(Parallel parallel, MatMul matMul, Attention attention, 
     public static DitKernels scalar(Parallel parallel) {
         return new DitKernels(parallel, new ScalarMatMul(parallel), new ScalarAttention(parallel), LayerNorm.scalar(),
                 RmsNorm.scalar(), Rope3d.scalar(), Activations.scalar(), AdaLn.scalar(), Elementwise.scalar());
-    }
-
-    private static Attention fastAttention(Parallel parallel) {
-        return new ScalarAttention(parallel);
     }
 }

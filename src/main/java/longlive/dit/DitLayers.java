@@ -83,8 +83,9 @@ final class DitLayers {
      * {@code st.patches}, then {@code st.x = patches W^T + b}.
      *
      * @param latents {@code [frames, in_dim, height, width]} from {@code off}
+     * @param tokenOffset first row of {@code st.x} written (teacher forcing puts the noisy frames after the clean ones)
      */
-    void embedPatches(float[] latents, int off, int frames, int height, int width, DitState st) {
+    void embedPatches(float[] latents, int off, int frames, int height, int width, DitState st, int tokenOffset) {
         int ch = c.inDim(), ph = c.patchH(), pw = c.patchW();
         int gh = height / ph, gw = width / pw, pv = c.patchVolume();
         int tokens = frames * gh * gw;
@@ -99,7 +100,7 @@ final class DitLayers {
                         }
                 }
         kern.matMul().linear(tokens, pv, c.dim(), st.patches, 0, w.patchEmbedding().weight(), 0,
-                w.patchEmbedding().bias(), st.x, 0);
+                w.patchEmbedding().bias(), st.x, tokenOffset * c.dim());
     }
 
     /**
@@ -185,15 +186,19 @@ final class DitLayers {
     /**
      * The head: {@code Linear(LN(x)(1 + scale) + shift)} with {@code (shift, scale) = head.modulation + e} (note:
      * {@code e}, not {@code e0}), then unpatchify into {@code out [frames, out_dim, height, width]} from {@code outOff}.
+     *
+     * @param firstFrame the head reads frames {@code [firstFrame, firstFrame + frames)} of {@code st.x} and {@code st.e}
+     *                   (teacher forcing: only the noisy half)
      */
-    void head(DitState st, int frames, int fsl, int height, int width, float[] out, int outOff) {
-        int d = c.dim(), tokens = frames * fsl, od = c.headOutDim();
+    void head(DitState st, int firstFrame, int frames, int fsl, int height, int width, float[] out, int outOff) {
+        int d = c.dim(), tokens = frames * fsl, od = c.headOutDim(), x0 = firstFrame * fsl * d;
         var par = kern.parallel();
         float[] hm = w.headModulation();
         for (int f = 0; f < frames; f++)
             for (int j = 0; j < 2; j++)
-                for (int i = 0; i < d; i++) st.modulation[f * 2 * d + j * d + i] = hm[j * d + i] + st.e[f * d + i];
-        kern.layerNorm().forward(par, st.x, 0, st.h, 0, tokens, d, null, null, eps, null, null, 0);
+                for (int i = 0; i < d; i++)
+                    st.modulation[f * 2 * d + j * d + i] = hm[j * d + i] + st.e[(firstFrame + f) * d + i];
+        kern.layerNorm().forward(par, st.x, x0, st.h, 0, tokens, d, null, null, eps, null, null, 0);
         kern.adaLn().modulate(par, st.h, 0, st.h, 0, frames, fsl, d, st.modulation, 0, st.modulation, d, 2 * d);
         kern.matMul().linear(tokens, d, od, st.h, 0, w.head().weight(), 0, w.head().bias(), st.headOut, 0);
         unpatchify(st.headOut, frames, height, width, out, outOff);

@@ -39,23 +39,22 @@ public final class BackgroundModel {
         int w = f.width(), h = f.height();
         byte[] rgb = f.rgb();
         int[] count = new int[BINS * BINS * BINS];
-        double[][] sum = new double[count.length][3];
+        double[] sum = new double[3 * count.length];
         for (int i = 0; i < w * h; i++) {
             int r = rgb[3 * i] & 0xFF, g = rgb[3 * i + 1] & 0xFF, b = rgb[3 * i + 2] & 0xFF;
             int bin = (r * BINS >> 8) * BINS * BINS + (g * BINS >> 8) * BINS + (b * BINS >> 8);
             count[bin]++;
-            sum[bin][0] += r;
-            sum[bin][1] += g;
-            sum[bin][2] += b;
+            sum[3 * bin] += r;
+            sum[3 * bin + 1] += g;
+            sum[3 * bin + 2] += b;
         }
-        Integer[] order = new Integer[count.length];
-        for (int i = 0; i < order.length; i++) order[i] = i;
-        Arrays.sort(order, (a, b) -> Integer.compare(count[b], count[a]));
+        int[] order = topBins(count, 12);
         List<double[]> pal = new ArrayList<>();
         for (int k = 0; k < 12 && pal.size() < 3; k++) {
             int bin = order[k];
             if (count[bin] < 0.06 * w * h) break;
-            double[] c = {sum[bin][0] / count[bin], sum[bin][1] / count[bin], sum[bin][2] / count[bin]};
+            if (bin < 0) break;
+            double[] c = {sum[3 * bin] / count[bin], sum[3 * bin + 1] / count[bin], sum[3 * bin + 2] / count[bin]};
             // a large object can cover 15% of the frame: a frequent colour that looks like an object colour is
             // only taken for background when it dominates the frame
             if (count[bin] < 0.35 * w * h && nearestAny(c).role() == NamedColor.Role.OBJECT) continue;
@@ -71,6 +70,22 @@ public final class BackgroundModel {
         }
         if (palette.length > 0 && explained >= 0.65 * w * h) return pm;
         return new BackgroundModel(w, h, palette, rowMedians(f));
+    }
+
+    /** Indices of the k largest counts, largest first (-1 pads when fewer bins are non-empty). */
+    private static int[] topBins(int[] count, int k) {
+        int[] top = new int[k];
+        java.util.Arrays.fill(top, -1);
+        for (int i = 0; i < count.length; i++) {
+            if (count[i] == 0 || (top[k - 1] >= 0 && count[i] <= count[top[k - 1]])) continue;
+            int j = k - 1;
+            while (j > 0 && (top[j - 1] < 0 || count[top[j - 1]] < count[i])) {
+                top[j] = top[j - 1];
+                j--;
+            }
+            top[j] = i;
+        }
+        return top;
     }
 
     private static double[][] rowMedians(Frame f) {
@@ -103,12 +118,13 @@ public final class BackgroundModel {
      * hole) while luma stays sharp.
      */
     public double distance(int x, int y, double r, double g, double b) {
-        double[] c = weighted(r, g, b);
+        double cy = 0.299 * r + 0.587 * g + 0.114 * b;
+        double cb = CHROMA_WEIGHT * (-0.168736 * r - 0.331264 * g + 0.5 * b), cr = CHROMA_WEIGHT * (0.5 * r - 0.418688 * g - 0.081312 * b);
         double best = Double.MAX_VALUE;
-        if (rowsW != null) best = dist(rowsW[y], c[0], c[1], c[2]);
+        if (rowsW != null) best = dist(rowsW[y], cy, cb, cr);
         for (int i = 0; i < paletteW.length; i++) {
-            best = Math.min(best, dist(paletteW[i], c[0], c[1], c[2]));
-            for (int j = i + 1; j < paletteW.length; j++) best = Math.min(best, segmentDistance(paletteW[i], paletteW[j], c[0], c[1], c[2]));
+            best = Math.min(best, dist(paletteW[i], cy, cb, cr));
+            for (int j = i + 1; j < paletteW.length; j++) best = Math.min(best, segmentDistance(paletteW[i], paletteW[j], cy, cb, cr));
         }
         return best;
     }

@@ -12,8 +12,10 @@ import java.util.List;
  * @param noise        RMS distance (RGB units) of background pixels from the background model: noise in flat regions
  * @param clipped      share of pixels with a channel at 0 or 255 (over-saturation)
  * @param paletteError mean CIELAB distance of object and background colours to the nearest named colour
+ * @param backgroundLab mean CIELAB colour of the background pixels
  */
-public record FrameAnalysis(BackgroundGuess background, List<Blob> blobs, double sharpness, double noise, double clipped, double paletteError) {
+public record FrameAnalysis(BackgroundGuess background, List<Blob> blobs, double sharpness, double noise, double clipped, double paletteError,
+                            double[] backgroundLab) {
     public FrameAnalysis {
         blobs = List.copyOf(blobs);
     }

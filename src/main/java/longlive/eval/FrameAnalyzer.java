@@ -17,6 +17,7 @@ public final class FrameAnalyzer {
     private final boolean[] mask;
     private final int[] label;
     private final double[] luma;
+    private final double[] bgDistance;
     private final int minArea;
 
     public FrameAnalyzer(int width, int height) {
@@ -25,6 +26,7 @@ public final class FrameAnalyzer {
         this.mask = new boolean[width * height];
         this.label = new int[width * height];
         this.luma = new double[width * height];
+        this.bgDistance = new double[width * height];
         this.minArea = Math.max(5, (int) Math.round(0.0012 * width * height));
     }
 
@@ -32,17 +34,21 @@ public final class FrameAnalyzer {
         if (f.width() != width || f.height() != height) throw new IllegalArgumentException("frame " + f + " is not " + width + "x" + height);
         BackgroundModel bg = BackgroundModel.estimate(f);
         byte[] rgb = f.rgb();
-        double noiseSum = 0;
+        double noiseSum = 0, br = 0, bgG = 0, bb = 0;
         int noiseN = 0, clipped = 0;
         for (int i = 0; i < width * height; i++) {
             int r = rgb[3 * i] & 0xFF, g = rgb[3 * i + 1] & 0xFF, b = rgb[3 * i + 2] & 0xFF;
             luma[i] = 0.299 * r + 0.587 * g + 0.114 * b;
             if (r == 0 || g == 0 || b == 0 || r == 255 || g == 255 || b == 255) clipped++;
             double d = bg.distance(i % width, i / width, r, g, b);
+            bgDistance[i] = d;
             mask[i] = d > BackgroundModel.THRESHOLD;
             if (!mask[i]) {
                 noiseSum += d * d;
                 noiseN++;
+                br += r;
+                bgG += g;
+                bb += b;
             }
         }
         List<Blob> blobs = components(f);
@@ -59,7 +65,8 @@ public final class FrameAnalyzer {
             }
         }
         return new FrameAnalysis(bg.guess(f, mask), blobs, sharpness(), Math.sqrt(noiseSum / Math.max(1, noiseN)),
-                (double) clipped / (width * height), palN == 0 ? 0 : palErr / palN);
+                (double) clipped / (width * height), palN == 0 ? 0 : palErr / palN,
+                Lab.of(br / Math.max(1, noiseN), bgG / Math.max(1, noiseN), bb / Math.max(1, noiseN)));
     }
 
     /** The foreground mask of the last analysed frame ([h * w], true = object). */
@@ -112,43 +119,55 @@ public final class FrameAnalyzer {
             y1 = Math.max(y1, y);
         }
         double cx = sx / n, cy = sy / n;
-        double maxR = 0, cr = 0, cg = 0, cb = 0, ar = 0, ag = 0, ab = 0;
-        int interior = 0;
+        double maxR = 0;
         double[] re = new double[3], im = new double[3];
         double mass = 0;
         List<double[]> corners = new ArrayList<>();
         for (int p : px) {
             int x = p % width, y = p / width;
             double dx = x + 0.5 - cx, dy = y + 0.5 - cy, d2 = dx * dx + dy * dy;
-            maxR = Math.max(maxR, Math.sqrt(d2) + 0.5);
-            double th = Math.atan2(dy, dx);
+            maxR = Math.max(maxR, d2);
             mass += d2;
-            for (int k = 0; k < 3; k++) {
-                re[k] += d2 * Math.cos((k + 3) * th);
-                im[k] += d2 * Math.sin((k + 3) * th);
+            if (d2 > 0) { // d^2 e^(i n theta) = z^n / |z|^(n-2) with z = dx + i dy, no trigonometry
+                double z2r = dx * dx - dy * dy, z2i = 2 * dx * dy;
+                double z3r = z2r * dx - z2i * dy, z3i = z2r * dy + z2i * dx;
+                double z4r = z3r * dx - z3i * dy, z4i = z3r * dy + z3i * dx;
+                double z5r = z4r * dx - z4i * dy, z5i = z4r * dy + z4i * dx;
+                double d = Math.sqrt(d2);
+                re[0] += z3r / d;
+                im[0] += z3i / d;
+                re[1] += z4r / d2;
+                im[1] += z4i / d2;
+                re[2] += z5r / (d2 * d);
+                im[2] += z5i / (d2 * d);
             }
-            ar += f.get(x, y, 0);
-            ag += f.get(x, y, 1);
-            ab += f.get(x, y, 2);
             boolean inside = in(x - 1, y, id) && in(x + 1, y, id) && in(x, y - 1, id) && in(x, y + 1, id);
-            if (inside) {
-                cr += f.get(x, y, 0);
-                cg += f.get(x, y, 1);
-                cb += f.get(x, y, 2);
-                interior++;
-            } else {
+            if (!inside) {
                 corners.add(new double[] {x, y});
                 corners.add(new double[] {x + 1, y});
                 corners.add(new double[] {x, y + 1});
                 corners.add(new double[] {x + 1, y + 1});
             }
         }
-        if (interior < 3) {
-            cr = ar;
-            cg = ag;
-            cb = ab;
-            interior = n;
+        // colour: mean of the half of the pixels that differ most from the background; edge pixels are mixed by
+        // anti-aliasing and by H.264's half-resolution chroma, so thin shapes (a small ring) have no clean interior
+        double[] dist = new double[n];
+        for (int k = 0; k < n; k++) dist[k] = bgDistance[px[k]];
+        double[] sorted = dist.clone();
+        Arrays.sort(sorted);
+        double cut = sorted[n / 2];
+        double cr = 0, cg = 0, cb = 0;
+        int core = 0;
+        for (int k = 0; k < n; k++) {
+            if (dist[k] < cut) continue;
+            int x = px[k] % width, y = px[k] / width;
+            cr += f.get(x, y, 0);
+            cg += f.get(x, y, 1);
+            cb += f.get(x, y, 2);
+            core++;
         }
+        int interior = core;
+        maxR = Math.sqrt(maxR) + 0.5;
         int holes = holes(x0, y0, x1, y1, id);
         double hull = hullArea(corners);
         double solidity = hull <= 0 ? 1 : Math.min(1, (n + holes) / hull);

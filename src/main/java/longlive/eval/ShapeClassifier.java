@@ -16,9 +16,11 @@ public final class ShapeClassifier {
     static final double TYPICAL3 = 0.55;
     static final double TYPICAL4 = 0.30;
     static final double TYPICAL5 = 0.44;
-    /** Below this share of its typical strength in every harmonic, a shape is round. */
-    static final double ROUND = 0.45;
-    /** Squares are convex: solidity above this (stars: 0.55-0.85, squares: 0.91-1). */
+    /** A shape is round when every harmonic stays below these (pixelated circles reach 0.19, 0.07, 0.11). */
+    static final double ROUND3 = 0.24;
+    static final double ROUND4 = 0.11;
+    static final double ROUND5 = 0.17;
+    /** Below this solidity a 4-fold-dominant shape with a clear 5-fold pattern is a star, not a pixelated square. */
     static final double SQUARE_SOLIDITY = 0.88;
 
     private ShapeClassifier() {
@@ -41,9 +43,9 @@ public final class ShapeClassifier {
 
     public static Shape classify(Blob b) {
         if (b.holeShare() > RING_HOLE) return Shape.RING;
+        if (b.harmonic3() < ROUND3 && b.harmonic4() < ROUND4 && b.harmonic5() < ROUND5) return Shape.CIRCLE;
         double t = b.harmonic3() / TYPICAL3, s = b.harmonic4() / TYPICAL4, st = b.harmonic5() / TYPICAL5;
-        if (Math.max(t, Math.max(s, st)) < ROUND) return Shape.CIRCLE;
-        if (s >= t && s >= st && b.solidity() >= SQUARE_SOLIDITY) return Shape.SQUARE;
+        if (s >= t && s >= st && (b.solidity() >= SQUARE_SOLIDITY || st < 0.5)) return Shape.SQUARE;
         return t >= st ? Shape.TRIANGLE : Shape.STAR;
     }
 }

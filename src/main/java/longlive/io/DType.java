@@ -46,7 +46,7 @@ public enum DType {
             case "int", "int32" -> I32;
             case "short", "int16" -> I16;
             case "char", "int8" -> I8;
-            case "byte", "uint8" -> U8;
+            case "byte", "uint8", "untyped" -> U8; // UntypedStorage holds raw bytes
             case "bool" -> BOOL;
             default -> null;
         };

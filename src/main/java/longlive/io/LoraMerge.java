@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import longlive.kernel.Parallel;
+import longlive.kernel.MatMul;
 import longlive.tensor.Tensor;
 
 /**
@@ -48,9 +48,10 @@ public final class LoraMerge {
      * Plans the merge of {@code lora} into {@code base}; refuses (listing them) LoRA keys without a partner,
      * without a base weight, with mismatched shapes, or that are not LoRA factors at all.
      *
-     * @param alpha LoRA alpha; NaN means alpha = r per module (scale 1)
+     * @param alpha  LoRA alpha; NaN means alpha = r per module (scale 1)
+     * @param matMul computes B·A when a merged weight is read
      */
-    public static LoraMerge plan(StateDict base, StateDict lora, double alpha, Parallel parallel) {
+    public static LoraMerge plan(StateDict base, StateDict lora, double alpha, MatMul matMul) {
         Map<String, String[]> pairs = new LinkedHashMap<>();
         List<String> notLora = new ArrayList<>();
         for (String key : lora.names()) {
@@ -114,20 +115,20 @@ public final class LoraMerge {
             Module m = byWeight.get(key);
             String name = key.replace(".base_layer.", ".");
             TensorRef v = m == null ? ref : mergedRef(ref, lora.ref(m.aKey()), lora.ref(m.bKey()), m,
-                    (float) ((Double.isNaN(alpha) ? m.rank() : alpha) / m.rank()), parallel);
+                    (float) ((Double.isNaN(alpha) ? m.rank() : alpha) / m.rank()), matMul);
             if (out.put(name, v) != null)
                 throw new CheckpointException(base.source() + ": both " + key + " and " + name + " present");
         }
         return new LoraMerge(List.copyOf(modules), new StateDict(base.source() + " + LoRA " + lora.source(), out, null), alpha);
     }
 
-    private static TensorRef mergedRef(TensorRef w, TensorRef a, TensorRef b, Module m, float scale, Parallel parallel) {
+    private static TensorRef mergedRef(TensorRef w, TensorRef a, TensorRef b, Module m, float scale, MatMul matMul) {
         return new TensorRef() {
             @Override public DType dtype() { return DType.F32; }
             @Override public int[] shape() { return new int[] {m.out(), m.in()}; }
             @Override public Tensor toFloat() {
                 Tensor t = w.toFloat().copy();
-                addLowRank(t.data(), b.toFloat().data(), a.toFloat().data(), m.out(), m.rank(), m.in(), scale, parallel);
+                addLowRank(t.data(), b.toFloat().data(), a.toFloat().data(), m.out(), m.rank(), m.in(), scale, matMul);
                 return t;
             }
             @Override public long[] toLongs() {
@@ -138,26 +139,16 @@ public final class LoraMerge {
     }
 
     /**
-     * {@code w[out, in] += scale · b[out, r] · a[r, in]}, rows split over {@code parallel}. Row-wise axpy
-     * order (the inner loop runs over contiguous {@code in}) so the JIT vectorises it.
+     * {@code w[out, in] += scale · b[out, r] · a[r, in]} through the project's GEMM (B is scaled into a copy
+     * first, so the product is one accumulating {@code gemm}).
      */
-    public static void addLowRank(float[] w, float[] b, float[] a, int out, int r, int in, float scale, Parallel parallel) {
+    public static void addLowRank(float[] w, float[] b, float[] a, int out, int r, int in, float scale, MatMul matMul) {
         if (w.length != (long) out * in || b.length != (long) out * r || a.length != (long) r * in)
             throw new longlive.tensor.ShapeException("lora merge: W " + w.length + ", B " + b.length + ", A " + a.length
                     + " elements do not fit [" + out + ", " + in + "] += [" + out + ", " + r + "]·[" + r + ", " + in + "]");
-        parallel.forRange(out, 16, (from, to) -> {
-            float[] row = new float[in];
-            for (int o = from; o < to; o++) {
-                Arrays.fill(row, 0f);
-                for (int k = 0; k < r; k++) {
-                    float s = b[o * r + k];
-                    int ak = k * in;
-                    for (int i = 0; i < in; i++) row[i] = Math.fma(s, a[ak + i], row[i]);
-                }
-                int wo = o * in;
-                for (int i = 0; i < in; i++) w[wo + i] = Math.fma(scale, row[i], w[wo + i]);
-            }
-        });
+        float[] sb = b.clone();
+        for (int i = 0; i < sb.length; i++) sb[i] *= scale;
+        matMul.gemm(out, in, r, sb, 0, false, a, 0, false, null, w, 0, true);
     }
 
     /** The adapted modules, in LoRA file order. */

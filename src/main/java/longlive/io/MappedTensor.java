@@ -39,17 +39,22 @@ final class MappedTensor implements TensorRef {
         this.shape = shape.clone();
         this.strides = strides == null || isContiguous(shape, strides) ? null : strides.clone();
         long n = Tensor.count(shape);
-        long lastElement;
-        if (n == 0) lastElement = -1;
-        else if (this.strides == null) lastElement = n - 1;
-        else {
-            lastElement = 0;
-            for (int i = 0; i < shape.length; i++) {
-                if (strides[i] < 0) throw new CheckpointException(what + ": negative stride in " + Arrays.toString(strides));
-                lastElement += (shape[i] - 1L) * strides[i];
+        long lastElement, end;
+        try {
+            if (n == 0) lastElement = -1;
+            else if (this.strides == null) lastElement = n - 1;
+            else {
+                lastElement = 0;
+                for (int i = 0; i < shape.length; i++) {
+                    if (strides[i] < 0) throw new CheckpointException(what + ": negative stride in " + Arrays.toString(strides));
+                    lastElement = Math.addExact(lastElement, Math.multiplyExact(shape[i] - 1L, strides[i]));
+                }
             }
+            end = Math.addExact(byteOffset, Math.multiplyExact(lastElement + 1, dtype.byteSize()));
+        } catch (ArithmeticException e) {
+            throw new CheckpointException(what + ": shape " + Arrays.toString(shape) + " with strides "
+                    + Arrays.toString(strides) + " at byte " + byteOffset + " overflows");
         }
-        long end = byteOffset + (lastElement + 1) * dtype.byteSize();
         if (byteOffset < 0 || end > segment.byteSize())
             throw new CheckpointException(what + ": " + dtype + Arrays.toString(shape)
                     + (this.strides == null ? "" : " with strides " + Arrays.toString(strides))

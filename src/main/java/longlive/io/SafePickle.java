@@ -126,7 +126,7 @@ final class SafePickle {
                 case 'N' -> push(null);
                 case 0x88 -> push(Boolean.TRUE);
                 case 0x89 -> push(Boolean.FALSE);
-                case 'J' -> push((long) le(4, true));
+                case 'J' -> push(le(4, true));
                 case 'K' -> push((long) u8());
                 case 'M' -> push(le(2, false));
                 case 0x8a -> push(bigInt(u8()));

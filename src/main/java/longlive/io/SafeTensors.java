@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -68,7 +67,7 @@ public final class SafeTensors implements AutoCloseable {
             throw new CheckpointException(file + ": no such file", e);
         } catch (IOException e) {
             arena.close();
-            throw new UncheckedIOException(file + ": " + e.getMessage(), e);
+            throw new CheckpointException(file + ": cannot read (" + e + ")", e);
         } catch (RuntimeException e) {
             arena.close();
             throw e;
@@ -85,10 +84,10 @@ public final class SafeTensors implements AutoCloseable {
         long n = all.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
         if (n < 2 || n > MAX_HEADER)
             throw bad(file, "header length " + Long.toUnsignedString(n) + " is not plausible (file is "
-                + all.byteSize() + " bytes); not a safetensors file or corrupt");
+                    + all.byteSize() + " bytes); not a safetensors file or corrupt");
         if (8 + n > all.byteSize())
             throw bad(file, "header length " + n + " runs past the end of the file (" + all.byteSize()
-                + " bytes); truncated?");
+                    + " bytes); truncated?");
         byte[] header = all.asSlice(8, n).toArray(ValueLayout.JAVA_BYTE);
         MemorySegment data = all.asSlice(8 + n);
         return parse(file, arena, header, data);

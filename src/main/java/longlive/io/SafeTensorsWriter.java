@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -129,7 +128,7 @@ public final class SafeTensorsWriter {
             return written;
         } catch (IOException e) {
             deleteQuietly(tmp);
-            throw new UncheckedIOException(out + ": writing failed: " + e.getMessage(), e);
+            throw new CheckpointException(out + ": writing failed (" + e + ")", e);
         } catch (RuntimeException | Error e) {
             deleteQuietly(tmp);
             throw e;

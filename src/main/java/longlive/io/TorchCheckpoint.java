@@ -1,7 +1,6 @@
 package longlive.io;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.math.BigInteger;
@@ -46,7 +45,7 @@ public final class TorchCheckpoint implements AutoCloseable {
         } catch (NoSuchFileException e) {
             throw new CheckpointException(file + ": no such file", e);
         } catch (IOException e) {
-            throw new UncheckedIOException(file + ": " + e.getMessage(), e);
+            throw new CheckpointException(file + ": cannot read (" + e + ")", e);
         }
         try {
             return new TorchCheckpoint(file, zip, unpickle(file, zip));
@@ -102,13 +101,17 @@ public final class TorchCheckpoint implements AutoCloseable {
             DType dtype = SafePickle.storageDType(id.get(1));
             if (dtype == null)
                 throw new CheckpointException(what + ": storage '" + key + "' has an unsupported storage type");
-            return storages.computeIfAbsent(key, k -> {
+            SafePickle.Storage st = storages.computeIfAbsent(key, k -> {
                 ZipArchive.Entry e = zip.entries().get(prefix + "data/" + k);
                 if (e == null)
                     throw new CheckpointException(file + ": storage '" + prefix + "data/" + k
                             + "' referenced by the pickle is missing from the archive");
                 return new SafePickle.Storage(dtype, prefix + "data/" + k, zip.data(e));
             });
+            if (st.dtype() != dtype)
+                throw new CheckpointException(what + ": storage '" + key + "' is referenced as both " + st.dtype()
+                        + " and " + dtype);
+            return st;
         });
     }
 

@@ -88,12 +88,12 @@ final class ZipArchive implements AutoCloseable {
             long loc = eocd - 20;
             if (loc < 0 || all.get(U32, loc) != ZIP64_LOCATOR) throw bad(file, "zip64 locator missing; corrupt archive");
             long z = all.get(U64, loc + 8);
-            if (z < 0 || z + 56 > size || all.get(U32, z) != ZIP64_EOCD) throw bad(file, "zip64 end record missing; corrupt archive");
+            if (z < 0 || z > size - 56 || all.get(U32, z) != ZIP64_EOCD) throw bad(file, "zip64 end record missing; corrupt archive");
             count = all.get(U64, z + 32);
             cdSize = all.get(U64, z + 40);
             cdOffset = all.get(U64, z + 48);
         }
-        if (cdOffset < 0 || cdSize < 0 || cdOffset + cdSize > size || count < 0 || count > cdSize / 46)
+        if (cdOffset < 0 || cdSize < 0 || cdOffset > size || cdSize > size - cdOffset || count < 0 || count > cdSize / 46)
             throw bad(file, "zip central directory (offset " + cdOffset + ", " + cdSize + " bytes, " + count
                     + " entries) does not fit the file of " + size + " bytes; truncated?");
         Map<String, Entry> out = new LinkedHashMap<>();
@@ -119,7 +119,7 @@ final class ZipArchive implements AutoCloseable {
                 }
                 x += 4 + len;
             }
-            if (csize < 0 || usize < 0 || local < 0 || local + 30 > size)
+            if (csize < 0 || usize < 0 || local < 0 || local > size - 30)
                 throw bad(file, "zip entry '" + name + "' has invalid sizes or offset; corrupt archive");
             if (out.put(name, new Entry(name, method, csize, usize, local)) != null)
                 throw bad(file, "zip entry '" + name + "' appears twice");
@@ -149,7 +149,7 @@ final class ZipArchive implements AutoCloseable {
         long h = e.localHeader();
         if (all.get(U32, h) != LOCAL) throw bad(file, "zip entry '" + e.name() + "' has no local header; corrupt archive");
         long start = h + 30 + u16(all, h + 26) + u16(all, h + 28);
-        if (start + e.compressedSize() > all.byteSize())
+        if (start > all.byteSize() || e.compressedSize() > all.byteSize() - start)
             throw bad(file, "zip entry '" + e.name() + "' (" + e.compressedSize() + " bytes at " + start
                     + ") runs past the end of the file (" + all.byteSize() + " bytes); truncated?");
         MemorySegment raw = all.asSlice(start, e.compressedSize());

@@ -20,7 +20,7 @@ final class AttentionTiles {
     /** Width of a packed block (keys in the forward, queries in the key-side backward); a multiple of NR. */
     static final int COLS = Math.max(64, NR);
     /** Rows of a block (queries in the forward, keys in the key-side backward); a multiple of MR. */
-    static final int ROWS = 48;
+    static final int ROWS = 96;
 
     private AttentionTiles() {}
 
@@ -31,28 +31,41 @@ final class AttentionTiles {
 
     /**
      * Packs rows {@code [r0, r0+count)} of a token-major matrix (row stride {@code rs}, the head's columns at
-     * {@code base + row*rs .. + depth}) transposed into {@code bt[d*COLS + c]}; columns {@code >= count} are zero.
+     * {@code base + row*rs .. + depth}) transposed into {@code bt[dst + d*COLS + c]}; columns {@code >= count} are zero.
      */
-    static void packT(float[] x, int base, int rs, int r0, int count, int depth, float[] bt) {
+    static void packT(float[] x, int base, int rs, int r0, int count, int depth, float[] bt, int dst) {
         for (int c = 0; c < count; c++) {
             int src = base + (r0 + c) * rs;
-            for (int d = 0; d < depth; d++) bt[d * COLS + c] = x[src + d];
+            for (int d = 0; d < depth; d++) bt[dst + d * COLS + c] = x[src + d];
         }
         if (count < COLS)
-            for (int d = 0; d < depth; d++) java.util.Arrays.fill(bt, d * COLS + count, d * COLS + COLS, 0f);
+            for (int d = 0; d < depth; d++) java.util.Arrays.fill(bt, dst + d * COLS + count, dst + d * COLS + COLS, 0f);
     }
 
     /**
-     * {@code s[r*COLS + c] = sum_d x[base + (r0+r)*rs + d] * bt[d*COLS + c]} for r in [0, rows) (padded to a
+     * Packs all {@code n} rows of one head, block by block of COLS rows: block b at {@code bt[b * depth * COLS]},
+     * laid out as {@link #packT}. Parallel over blocks.
+     */
+    static void packHead(Parallel parallel, float[] x, int base, int rs, int n, int depth, float[] bt) {
+        int blocks = (n + COLS - 1) / COLS;
+        parallel.forRange(blocks, 4, (from, to) -> {
+            for (int b = from; b < to; b++)
+                packT(x, base, rs, b * COLS, Math.min(COLS, n - b * COLS), depth, bt, b * depth * COLS);
+        });
+    }
+
+    /**
+     * {@code s[r*COLS + c] = sum_d x[base + (r0+r)*rs + d] * bt[btOff + d*COLS + c]} for r in [0, rows) (padded to a
      * multiple of 6 by repeating the last row) and c in [0, COLS).
      */
-    static void dotRows(int rows, int depth, float[] x, int base, int rs, int r0, float[] bt, float[] s) {
+    static void dotRows(int rows, int depth, float[] x, int base, int rs, int r0, float[] bt, int btOff, float[] s) {
         for (int t = 0; t < rows; t += MR) {
             int last = rows - 1;
             int a0 = base + (r0 + t) * rs, a1 = base + (r0 + Math.min(t + 1, last)) * rs;
             int a2 = base + (r0 + Math.min(t + 2, last)) * rs, a3 = base + (r0 + Math.min(t + 3, last)) * rs;
             int a4 = base + (r0 + Math.min(t + 4, last)) * rs, a5 = base + (r0 + Math.min(t + 5, last)) * rs;
-            for (int c = 0; c < COLS; c += NR) dotTile(depth, x, a0, a1, a2, a3, a4, a5, bt, c, COLS, s, t * COLS + c, COLS);
+            for (int c = 0; c < COLS; c += NR)
+                dotTile(depth, x, a0, a1, a2, a3, a4, a5, bt, btOff + c, COLS, s, t * COLS + c, COLS);
         }
     }
 
@@ -113,6 +126,28 @@ final class AttentionTiles {
         int i = 0;
         for (; i <= n - L; i += L) FloatVector.fromArray(S, y, off + i).mul(f).intoArray(y, off + i);
         for (; i < n; i++) y[off + i] *= f;
+    }
+
+    /** Backward, query side: {@code p[i] = p[i] * (dp[i] - rowDot) * scale} over one row of COLS (p becomes dS). */
+    static void dsRow(float[] p, float[] dp, int off, float rowDot, float scale) {
+        for (int c = 0; c < COLS; c += L) {
+            FloatVector pv = FloatVector.fromArray(S, p, off + c);
+            pv.mul(FloatVector.fromArray(S, dp, off + c).sub(rowDot)).mul(scale).intoArray(p, off + c);
+        }
+    }
+
+    /**
+     * Backward, key side, one row of COLS queries: {@code p = exp(s * scale - lse[c])} and
+     * {@code ds = p * (ds - rowDot[c]) * scale} (ds holds dP^T on entry).
+     */
+    static void pdsRow(float[] p, float[] ds, int off, float scale, float[] lse, float[] rowDot) {
+        for (int c = 0; c < COLS; c += L) {
+            FloatVector pv = FloatVector.fromArray(S, p, off + c).mul(scale).sub(FloatVector.fromArray(S, lse, c))
+                    .lanewise(VectorOperators.EXP);
+            pv.intoArray(p, off + c);
+            pv.mul(FloatVector.fromArray(S, ds, off + c).sub(FloatVector.fromArray(S, rowDot, c))).mul(scale)
+                    .intoArray(ds, off + c);
+        }
     }
 
     /** How a (query range, key range) block relates to the mask. */

@@ -9,22 +9,26 @@ import static longlive.kernel.AttentionTiles.SKIP;
 import java.util.Arrays;
 
 /**
- * Fast {@link Attention}: FlashAttention-2 style tiling on the Vector API. The forward runs in parallel over
- * (head, block of {@value AttentionTiles#ROWS} queries); for each block of {@code COLS} keys it packs K^T,
- * computes the score tile with 6 x 2-vector register tiles, updates the online softmax (running max and sum
- * per query) and adds P.V into a per-thread output tile. Memory is O(threads * (ROWS + COLS) * headDim); no
- * {@code [nq x nk]} matrix exists. Key blocks a query block cannot see (block-causal / local-window masks)
- * are skipped without computing anything.
+ * Fast {@link Attention}: FlashAttention-2 style tiling on the Vector API. Heads run one after the other; for each
+ * head K^T is packed once (block by block of {@code COLS} keys, in parallel), then blocks of
+ * {@value AttentionTiles#ROWS} queries run in parallel: for each key block the score tile comes from 6 x 2-vector
+ * register tiles, the online softmax updates the running max and sum per query, and P.V is added into a
+ * per-thread output tile. Memory: one head's packed K^T ({@code nk x headDim}) plus O(threads * ROWS * headDim)
+ * tiles; no {@code [nq x nk]} matrix exists. Key blocks a query block cannot see (block-causal / local-window
+ * masks) are skipped without computing anything.
  *
- * <p>The backward recomputes P from the saved log-sum-exp in two race-free passes: one parallel over query
- * blocks that accumulates dQ, one parallel over key blocks that accumulates dK and dV (each pass owns the
- * rows it writes, so no atomics and no per-thread gradient copies).
+ * <p>The backward recomputes P from the saved log-sum-exp in two race-free passes per head: one parallel over
+ * query blocks that accumulates dQ, one parallel over key blocks that accumulates dK and dV (each pass owns the
+ * rows it writes, so no atomics and no per-thread gradient copies). The price is computing Q.K^T and dO.V^T
+ * twice.
  */
 public final class VectorAttention implements Attention {
     private final Parallel parallel;
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
     /** Per caller: D_i = dO_i . O_i for every (head, query) of the current backward. */
     private final ThreadLocal<float[]> rowDots = ThreadLocal.withInitial(() -> new float[0]);
+    /** Per caller: one head's K^T / V^T (or Q^T / dO^T) packed block by block, shared read-only by the workers. */
+    private final ThreadLocal<float[][]> packed = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0]});
 
     public VectorAttention(Parallel parallel) {
         this.parallel = parallel;
@@ -34,16 +38,23 @@ public final class VectorAttention implements Attention {
     private static final class Scratch {
         final float[] s = new float[ROWS * COLS], s2 = new float[ROWS * COLS];
         final float[] m = new float[ROWS], l = new float[ROWS], vecA = new float[COLS], vecB = new float[COLS];
-        float[] packA = new float[0], packB = new float[0], o = new float[0];
+        float[] o = new float[0];
 
         Scratch ensure(int headDim) {
-            if (packA.length < headDim * COLS) {
-                packA = new float[headDim * COLS];
-                packB = new float[headDim * COLS];
-                o = new float[ROWS * headDim];
-            }
+            if (o.length < ROWS * headDim) o = new float[ROWS * headDim];
             return this;
         }
+    }
+
+    /** The caller's two packing buffers, grown to hold {@code n} rows of one head. */
+    private float[][] packBuffers(int n, int headDim) {
+        float[][] b = packed.get();
+        int need = (n + COLS - 1) / COLS * COLS * headDim;
+        if (b[0].length < need) {
+            b[0] = new float[need];
+            b[1] = new float[need];
+        }
+        return b;
     }
 
     @Override
@@ -52,21 +63,28 @@ public final class VectorAttention implements Attention {
         AttentionChecks.check("attention", nq, nk, heads, headDim, q, qOff, k, kOff, v, vOff, mask);
         AttentionChecks.need("attention", "out", "out", out, outOff, (long) nq * heads * headDim);
         AttentionChecks.needLse("attention", nq, heads, lse);
-        int qBlocks = (nq + ROWS - 1) / ROWS;
-        parallel.forRange(heads * qBlocks, 1, (from, to) -> {
-            Scratch sc = scratch.get().ensure(headDim);
-            for (int t = from; t < to; t++)
-                forwardBlock(t / qBlocks, (t % qBlocks) * ROWS, nq, nk, heads, headDim, scale, q, qOff, k, kOff, v, vOff,
-                        out, outOff, lse, mask, sc);
-        });
+        if (nq == 0) return;
+        int qBlocks = (nq + ROWS - 1) / ROWS, rs = heads * headDim;
+        float[] kt = packBuffers(nk, headDim)[0];
+        // head by head: K^T of the head is packed once (in parallel), then the query blocks run in parallel
+        for (int h = 0; h < heads; h++) {
+            final int head = h;
+            AttentionTiles.packHead(parallel, k, kOff + h * headDim, rs, nk, headDim, kt);
+            parallel.forRange(qBlocks, 1, (from, to) -> {
+                Scratch sc = scratch.get().ensure(headDim);
+                for (int b = from; b < to; b++)
+                    forwardBlock(head, b * ROWS, nq, nk, heads, headDim, scale, q, qOff, kt, v, vOff, out, outOff, lse,
+                            mask, sc);
+            });
+        }
     }
 
     /** Queries [i0, i0+ROWS) of head h against all visible keys. */
     private static void forwardBlock(int h, int i0, int nq, int nk, int heads, int hd, float scale, float[] q, int qOff,
-                                     float[] k, int kOff, float[] v, int vOff, float[] out, int outOff, float[] lse,
+                                     float[] kt, float[] v, int vOff, float[] out, int outOff, float[] lse,
                                      KeyMask mask, Scratch sc) {
         int rs = heads * hd, col = h * hd, rows = Math.min(ROWS, nq - i0), padded = AttentionTiles.padRows(rows);
-        float[] s = sc.s, m = sc.m, l = sc.l, o = sc.o, kt = sc.packA;
+        float[] s = sc.s, m = sc.m, l = sc.l, o = sc.o;
         Arrays.fill(m, Float.NEGATIVE_INFINITY);
         Arrays.fill(l, 0f);
         Arrays.fill(o, 0, padded * hd, 0f);
@@ -74,8 +92,7 @@ public final class VectorAttention implements Attention {
             int cols = Math.min(COLS, nk - j0);
             int mode = AttentionTiles.blockMode(mask, i0, rows, j0, cols);
             if (mode == SKIP) continue;
-            AttentionTiles.packT(k, kOff + col, rs, j0, cols, hd, kt);
-            AttentionTiles.dotRows(rows, hd, q, qOff + col, rs, i0, kt, s);
+            AttentionTiles.dotRows(rows, hd, q, qOff + col, rs, i0, kt, j0 * hd, s);
             for (int r = 0; r < rows; r++) {
                 int row = r * COLS;
                 AttentionTiles.scaleRow(s, row, scale);
@@ -141,40 +158,44 @@ public final class VectorAttention implements Attention {
                 rowDot[t] = acc;
             }
         });
-        if (dQ != null) {
-            int qBlocks = (nq + ROWS - 1) / ROWS;
-            parallel.forRange(heads * qBlocks, 1, (from, to) -> {
-                Scratch sc = scratch.get().ensure(headDim);
-                for (int t = from; t < to; t++)
-                    queryBlockGrad(t / qBlocks, (t % qBlocks) * ROWS, nq, nk, heads, headDim, scale, q, qOff, k, kOff,
-                            v, vOff, lse, rowDot, dOut, dOutOff, mask, dQ, dQOff, sc);
-            });
-        }
-        if (dK != null || dV != null) {
-            int kBlocks = (nk + ROWS - 1) / ROWS;
-            parallel.forRange(heads * kBlocks, 1, (from, to) -> {
-                Scratch sc = scratch.get().ensure(headDim);
-                for (int t = from; t < to; t++)
-                    keyBlockGrad(t / kBlocks, (t % kBlocks) * ROWS, nq, nk, heads, headDim, scale, q, qOff, k, kOff,
-                            v, vOff, lse, rowDot, dOut, dOutOff, mask, dK, dKOff, dV, dVOff, sc);
-            });
+        float[][] bufs = packBuffers(Math.max(nq, nk), headDim);
+        for (int h = 0; h < heads; h++) {
+            final int head = h;
+            if (dQ != null) {
+                AttentionTiles.packHead(parallel, k, kOff + h * headDim, rs, nk, headDim, bufs[0]);
+                AttentionTiles.packHead(parallel, v, vOff + h * headDim, rs, nk, headDim, bufs[1]);
+                parallel.forRange((nq + ROWS - 1) / ROWS, 1, (from, to) -> {
+                    Scratch sc = scratch.get().ensure(headDim);
+                    for (int b = from; b < to; b++)
+                        queryBlockGrad(head, b * ROWS, nq, nk, heads, headDim, scale, q, qOff, k, kOff, bufs[0], bufs[1],
+                                lse, rowDot, dOut, dOutOff, mask, dQ, dQOff, sc);
+                });
+            }
+            if (dK != null || dV != null) {
+                AttentionTiles.packHead(parallel, q, qOff + h * headDim, rs, nq, headDim, bufs[0]);
+                AttentionTiles.packHead(parallel, dOut, dOutOff + h * headDim, rs, nq, headDim, bufs[1]);
+                parallel.forRange((nk + ROWS - 1) / ROWS, 1, (from, to) -> {
+                    Scratch sc = scratch.get().ensure(headDim);
+                    for (int b = from; b < to; b++)
+                        keyBlockGrad(head, b * ROWS, nq, nk, heads, headDim, scale, q, qOff, k, kOff, v, vOff, bufs[0],
+                                bufs[1], lse, rowDot, dOut, dOutOff, mask, dK, dKOff, dV, dVOff, sc);
+                });
+            }
         }
     }
 
     /** dQ rows [i0, i0+ROWS) of head h: dQ_i += scale * sum_j P_ij (dP_ij - D_i) K_j. */
     private static void queryBlockGrad(int h, int i0, int nq, int nk, int heads, int hd, float scale, float[] q, int qOff,
-                                       float[] k, int kOff, float[] v, int vOff, float[] lse, float[] rowDot,
+                                       float[] k, int kOff, float[] kt, float[] vt, float[] lse, float[] rowDot,
                                        float[] dOut, int dOutOff, KeyMask mask, float[] dQ, int dQOff, Scratch sc) {
         int rs = heads * hd, col = h * hd, rows = Math.min(ROWS, nq - i0), padded = AttentionTiles.padRows(rows);
-        float[] p = sc.s, dp = sc.s2, kt = sc.packA, vt = sc.packB;
+        float[] p = sc.s, dp = sc.s2;
         for (int j0 = 0; j0 < nk; j0 += COLS) {
             int cols = Math.min(COLS, nk - j0);
             int mode = AttentionTiles.blockMode(mask, i0, rows, j0, cols);
             if (mode == SKIP) continue;
-            AttentionTiles.packT(k, kOff + col, rs, j0, cols, hd, kt);
-            AttentionTiles.packT(v, vOff + col, rs, j0, cols, hd, vt);
-            AttentionTiles.dotRows(rows, hd, q, qOff + col, rs, i0, kt, p);
-            AttentionTiles.dotRows(rows, hd, dOut, dOutOff + col, rs, i0, vt, dp);
+            AttentionTiles.dotRows(rows, hd, q, qOff + col, rs, i0, kt, j0 * hd, p);
+            AttentionTiles.dotRows(rows, hd, dOut, dOutOff + col, rs, i0, vt, j0 * hd, dp);
             for (int r = 0; r < rows; r++) {
                 int row = r * COLS, i = i0 + r;
                 float l = lse[h * nq + i];
@@ -187,8 +208,7 @@ public final class VectorAttention implements Attention {
                 if (mode == PARTIAL || cols < COLS)
                     for (int c = 0; c < COLS; c++)
                         if (c >= cols || (mask != null && !mask.allows(i, j0 + c))) p[row + c] = 0f;
-                float dRow = rowDot[h * nq + i];
-                for (int c = 0; c < cols; c++) p[row + c] = p[row + c] * (dp[row + c] - dRow) * scale;
+                AttentionTiles.dsRow(p, dp, row, rowDot[h * nq + i], scale);
             }
             Arrays.fill(p, rows * COLS, padded * COLS, 0f);
             AttentionTiles.accRows(rows, cols, p, k, kOff + col, rs, j0, dQ, dQOff + col, rs, i0, hd);
@@ -197,19 +217,17 @@ public final class VectorAttention implements Attention {
 
     /** dK, dV rows [j0, j0+ROWS) of head h: dV_j += sum_i P_ij dO_i ; dK_j += scale * sum_i P_ij (dP_ij - D_i) Q_i. */
     private static void keyBlockGrad(int h, int j0, int nq, int nk, int heads, int hd, float scale, float[] q, int qOff,
-                                     float[] k, int kOff, float[] v, int vOff, float[] lse, float[] rowDot,
-                                     float[] dOut, int dOutOff, KeyMask mask, float[] dK, int dKOff, float[] dV, int dVOff,
-                                     Scratch sc) {
+                                     float[] k, int kOff, float[] v, int vOff, float[] qt, float[] ot, float[] lse,
+                                     float[] rowDot, float[] dOut, int dOutOff, KeyMask mask, float[] dK, int dKOff,
+                                     float[] dV, int dVOff, Scratch sc) {
         int rs = heads * hd, col = h * hd, rows = Math.min(ROWS, nk - j0), padded = AttentionTiles.padRows(rows);
-        float[] p = sc.s, ds = sc.s2, qt = sc.packA, ot = sc.packB, lseRow = sc.vecA, dRow = sc.vecB;
+        float[] p = sc.s, ds = sc.s2, lseRow = sc.vecA, dRow = sc.vecB;
         for (int i0 = 0; i0 < nq; i0 += COLS) {
             int cols = Math.min(COLS, nq - i0);
             int mode = AttentionTiles.blockMode(mask, i0, cols, j0, rows);
             if (mode == SKIP) continue;
-            AttentionTiles.packT(q, qOff + col, rs, i0, cols, hd, qt);
-            AttentionTiles.packT(dOut, dOutOff + col, rs, i0, cols, hd, ot);
-            AttentionTiles.dotRows(rows, hd, k, kOff + col, rs, j0, qt, p);     // S^T [keys x queries]
-            AttentionTiles.dotRows(rows, hd, v, vOff + col, rs, j0, ot, ds);    // dP^T
+            AttentionTiles.dotRows(rows, hd, k, kOff + col, rs, j0, qt, i0 * hd, p);     // S^T [keys x queries]
+            AttentionTiles.dotRows(rows, hd, v, vOff + col, rs, j0, ot, i0 * hd, ds);    // dP^T
             for (int c = 0; c < COLS; c++) {
                 // padding and fully masked queries (lse = -inf) get a huge subtrahend: exp -> 0 instead of inf
                 float l = c < cols ? lse[h * nq + i0 + c] : Float.POSITIVE_INFINITY;
@@ -218,12 +236,13 @@ public final class VectorAttention implements Attention {
             }
             for (int r = 0; r < rows; r++) {
                 int row = r * COLS, j = j0 + r;
-                for (int c = 0; c < COLS; c++) {
-                    float pv = (float) Math.exp(p[row + c] * scale - lseRow[c]);
-                    if (mode == PARTIAL && c < cols && !mask.allows(i0 + c, j)) pv = 0f;
-                    p[row + c] = pv;
-                    ds[row + c] = pv * (ds[row + c] - dRow[c]) * scale;
-                }
+                AttentionTiles.pdsRow(p, ds, row, scale, lseRow, dRow);
+                if (mode == PARTIAL)
+                    for (int c = 0; c < cols; c++)
+                        if (!mask.allows(i0 + c, j)) {
+                            p[row + c] = 0f;
+                            ds[row + c] = 0f;
+                        }
             }
             Arrays.fill(p, rows * COLS, padded * COLS, 0f);
             Arrays.fill(ds, rows * COLS, padded * COLS, 0f);

@@ -93,7 +93,7 @@ public record InferenceConfig(int numFramePerBlock, int[] denoisingStepList, boo
     }
 
     private static int intOf(JsonNode v, String key) {
-        if (v == null || !v.canConvertToInt() || !(v.isIntegralNumber() || (v.isNumber() && v.asDouble() == Math.rint(v.asDouble()))))
+        if (v == null || !v.isIntegralNumber() || !v.canConvertToInt())
             throw new IllegalArgumentException(key + " must be an integer, got " + v);
         return v.asInt();
     }

@@ -66,19 +66,21 @@ public final class ModelBenchCommand implements Callable<Integer> {
                     lh, lw, cfg.frameSeqLen(lh, lw), par.threads(), rope, inf.localAttnSize(), inf.sinkSize());
             long t0 = System.nanoTime();
             DitWeights w = DitWeights.random(cfg, 1, par);
-            System.out.printf(Locale.ROOT, "  random weights: %.1f GB in %.1f s%n", w.bytes() / 1e9, (System.nanoTime() - t0) / 1e9);
+            System.out.printf(Locale.ROOT, "  random weights: %s in %.1f s%n", human(w.bytes()), (System.nanoTime() - t0) / 1e9);
             CausalDit model = new CausalDit(w, DitKernels.fast(par), inf.ropeMode());
             Timings timings = new Timings();
             float[] prompt = new float[cfg.textLen() * cfg.textDim()];
             new SeededNoise(2).initial(0, prompt, 0, prompt.length);
             StreamingGenerator gen = new StreamingGenerator(model, inf, lh, lw, Integer.MAX_VALUE, new SeededNoise(3),
                     prompt, cfg.textLen(), timings);
-            System.out.printf(Locale.ROOT, "  KV cache %.2f GB (self-attention %d layers x %d slots), session buffers %.2f GB,"
-                            + " RSS after allocation %.2f GB%n", gen.cache().bytes() / 1e9, cfg.numLayers(),
-                    gen.cache().layer(0).capacityTokens(), gen.sessionBytes() / 1e9, rssBytes() / 1e9);
+            System.out.printf(Locale.ROOT, "  KV cache %s (self-attention %d layers x %d slots, cross-attention, scratch), session buffers %s,"
+                            + " RSS after allocation %s%n", human(gen.cache().bytes()), cfg.numLayers(),
+                    gen.cache().layer(0).capacityTokens(), human(gen.sessionBytes()), human(rssBytes()));
+            long heapStart = liveHeapBytes();
             float[] out = new float[gen.framesPerBlock() * gen.frameSize()];
             for (int b = 0; b < nWarm; b++) gen.step(out, 0);
             timings.clear();
+            timings.verbose = big; // a 1.3B block takes minutes: show each forward as it finishes
             List<Double> perBlock = new ArrayList<>();
             for (int b = 0; b < nBlocks; b++) {
                 long s = System.nanoTime();
@@ -100,10 +102,17 @@ public final class ModelBenchCommand implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "  KV-recache at a prompt switch (%d frames, one forward): %.3f s%n",
                         timings.recacheFrames, timings.recache.isEmpty() ? Double.NaN : timings.recache.getFirst());
             }
-            System.out.printf(Locale.ROOT, "  resident memory (VmRSS): %.2f GB; KV cache %.2f GB; weights %.2f GB%n",
-                    rssBytes() / 1e9, gen.cache().bytes() / 1e9, w.bytes() / 1e9);
+            System.out.printf(Locale.ROOT, "  resident memory (VmRSS): %s; KV cache %s; weights %s%n",
+                    human(rssBytes()), human(gen.cache().bytes()), human(w.bytes()));
+            System.out.printf(Locale.ROOT, "  live Java heap after GC: %s before the timed blocks, %s after %d blocks (%d latent frames)%n",
+                    human(heapStart), human(liveHeapBytes()), gen.blocksDone(), gen.currentFrame());
         }
         return 0;
+    }
+
+    static String human(long bytes) {
+        return bytes >= 1L << 30 ? String.format(Locale.ROOT, "%.2f GB", bytes / 1e9)
+                : String.format(Locale.ROOT, "%.1f MB", bytes / 1e6);
     }
 
     static double median(List<Double> xs) {
@@ -111,6 +120,13 @@ public final class ModelBenchCommand implements Callable<Integer> {
         List<Double> s = new ArrayList<>(xs);
         Collections.sort(s);
         return s.get(s.size() / 2);
+    }
+
+    /** Heap in use after a full collection: what the session really holds (RSS also counts garbage not yet freed). */
+    static long liveHeapBytes() {
+        Runtime rt = Runtime.getRuntime();
+        System.gc();
+        return rt.totalMemory() - rt.freeMemory();
     }
 
     /** The process's resident set size from /proc/self/status (0 where there is no procfs). */
@@ -128,13 +144,17 @@ public final class ModelBenchCommand implements Callable<Integer> {
         final List<Double> denoise = new ArrayList<>(), cache = new ArrayList<>(), recache = new ArrayList<>();
         int recacheFrames;
 
+        boolean verbose;
+
         @Override
-        public void forwardTimed(String kind, int frames, long nanos) {
+        public void forwardTimed(StreamingGenerator.ForwardKind kind, int frames, long nanos) {
             double s = nanos / 1e9;
+            if (verbose) System.out.printf(Locale.ROOT, "    %s forward (%d frames): %.3f s%n",
+                    kind.name().toLowerCase(Locale.ROOT), frames, s);
             switch (kind) {
-                case "denoise" -> denoise.add(s);
-                case "cache" -> cache.add(s);
-                default -> {
+                case DENOISE -> denoise.add(s);
+                case CACHE -> cache.add(s);
+                case RECACHE -> {
                     recache.add(s);
                     recacheFrames = frames;
                 }

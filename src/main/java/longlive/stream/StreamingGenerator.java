@@ -34,9 +34,12 @@ public final class StreamingGenerator {
         /** A prompt switch took effect at frame {@code atFrame}, recaching frames {@code [recacheStart, atFrame)}. */
         default void recached(int atFrame, int recacheStart, int recacheFrames) {}
 
-        /** One model call finished: {@code kind} is "denoise", "cache" (the t = context_noise pass) or "recache". */
-        default void forwardTimed(String kind, int frames, long nanos) {}
+        /** One model call over {@code frames} frames finished in {@code nanos}. */
+        default void forwardTimed(ForwardKind kind, int frames, long nanos) {}
     }
+
+    /** Why the model ran: a denoising step, the cache pass on the clean output, or the recache of a prompt switch. */
+    public enum ForwardKind { DENOISE, CACHE, RECACHE }
 
     private final CausalDit model;
     private final DitConfig c;
@@ -53,7 +56,7 @@ public final class StreamingGenerator {
 
     // per-block buffers, [N, C, H, W] unless noted
     private final float[] x, x0, draw;
-    /** Velocity of the model [stateFrames, C, H, W] (the recache writes up to a window of frames). */
+    /** Velocity of the model [N, C, H, W]. */
     private final float[] flow;
     /** The most recent generated frames, oldest first [historyFrames, C, H, W]: the recache input. */
     private final float[] history;
@@ -111,7 +114,7 @@ public final class StreamingGenerator {
         this.x = new float[n * frameSize];
         this.x0 = new float[n * frameSize];
         this.draw = new float[n * frameSize];
-        this.flow = new float[stateFrames * frameSize];
+        this.flow = new float[n * frameSize];
         this.history = new float[historyFrames * frameSize];
         this.frameTimesteps = new float[stateFrames];
         this.context = new float[c.textLen() * c.dim()];
@@ -170,7 +173,7 @@ public final class StreamingGenerator {
             java.util.Arrays.fill(frameTimesteps, 0, n, timesteps[i]);
             long t0 = System.nanoTime();
             model.forward(state, cache, x, 0, n, height, width, frameTimesteps, context, start, false, flow, 0);
-            listener.forwardTimed("denoise", n, System.nanoTime() - t0);
+            listener.forwardTimed(ForwardKind.DENOISE, n, System.nanoTime() - t0);
             schedule.x0FromVelocity(x, 0, flow, 0, timesteps[i], x0, 0, n * frameSize);
             if (i < timesteps.length - 1) {
                 noise.step(block, i, draw, 0, n * frameSize);
@@ -182,8 +185,8 @@ public final class StreamingGenerator {
         // the cache pass: the clean output at t = context_noise writes the keys/values later blocks attend to
         java.util.Arrays.fill(frameTimesteps, 0, n, cfg.contextNoise());
         long t0 = System.nanoTime();
-        model.forward(state, cache, x0, 0, n, height, width, frameTimesteps, context, start, false, flow, 0);
-        listener.forwardTimed("cache", n, System.nanoTime() - t0);
+        model.forward(state, cache, x0, 0, n, height, width, frameTimesteps, context, start, false, null, 0);
+        listener.forwardTimed(ForwardKind.CACHE, n, System.nanoTime() - t0);
         currentFrame += n;
         block++;
         return n;
@@ -228,8 +231,8 @@ public final class StreamingGenerator {
         java.util.Arrays.fill(frameTimesteps, 0, frames, cfg.contextNoise());
         long t0 = System.nanoTime();
         model.forward(state, cache, history, (historyCount - frames) * frameSize, frames, height, width, frameTimesteps,
-                context, recacheStart, !cfg.globalSink(), flow, 0);
-        listener.forwardTimed("recache", frames, System.nanoTime() - t0);
+                context, recacheStart, !cfg.globalSink(), null, 0);
+        listener.forwardTimed(ForwardKind.RECACHE, frames, System.nanoTime() - t0);
         cache.crossAttention().invalidate();
         listener.recached(start, recacheStart, frames);
     }

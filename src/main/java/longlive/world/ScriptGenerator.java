@@ -14,6 +14,8 @@ public final class ScriptGenerator {
     /** Gap kept between object outlines, in frame-short-side units. */
     static final double OBJECT_GAP = 0.03;
     private static final int TRIES = 80;
+    /** Smallest orbit the generator accepts (an orbit squeezed by the borders looks like a wobble). */
+    static final double MIN_ORBIT_RADIUS = 0.07;
 
     /**
      * @param lengthSeconds  video length
@@ -229,6 +231,9 @@ public final class ScriptGenerator {
         int start = k == 0 ? 0 : frames[k - 1];
         sim.advanceTo(start);
         if (sim.clampJumps > 0) return false;
+        for (ObjectState o : sim.objects()) {
+            if (o.spec.motion() == Motion.ORBITING && o.orbitRadius < MIN_ORBIT_RADIUS) return false; // too cramped to read as an orbit
+        }
         double[] vx = new double[sim.objects().size()], vy = new double[vx.length];
         for (int f = start; f < end; f++) {
             List<ObjectState> os = sim.objects();

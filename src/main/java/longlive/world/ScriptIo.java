@@ -24,6 +24,7 @@ public final class ScriptIo {
     }
 
     public static List<Script> read(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) throw new IllegalArgumentException("script file not found: " + file);
         List<Script> out = new ArrayList<>();
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         for (int i = 0; i < lines.size(); i++) {
@@ -129,7 +130,7 @@ public final class ScriptIo {
                     on.put("motion", o.motion().id());
                     on.put("x", round(o.x()));
                     on.put("y", round(o.y()));
-                    if (o.motion() == Motion.BOUNCING) on.put("heading", round(o.heading()));
+                    on.put("heading", round(o.heading()));
                 }
             }
         }

@@ -8,7 +8,7 @@ import java.util.Locale;
  * pulsing object ({@link Motion#PULSING}, +-15%) never looks like its neighbour class.
  */
 public enum SizeClass {
-    SMALL(0.08, "small", "tiny", "little"),
+    SMALL(0.09, "small", "tiny", "little"),
     MEDIUM(0.14, "medium-sized", "mid-sized", "modest"),
     LARGE(0.22, "large", "big", "huge");
 

@@ -11,11 +11,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import longlive.kernel.MatMul;
 import longlive.kernel.Parallel;
+import longlive.kernel.ScalarMatMul;
+import longlive.kernel.VectorMatMul;
 import longlive.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 class LoraMergeTest {
+    private static final MatMul SERIAL = new ScalarMatMul(Parallel.serial());
+
     private static void assertClose(String what, JsonNode want, Tensor got) {
         JsonNode v = want.get("values");
         assertEquals(v.size(), got.size(), what);
@@ -32,7 +37,7 @@ class LoraMergeTest {
         try (Parallel par = new Parallel(2);
              StateDict base = LongLiveCheckpoints.generator(TorchCheckpointTest.fixture("longlive_like.pt"), null);
              StateDict lora = LongLiveCheckpoints.lora(TorchCheckpointTest.fixture("lora.pt"), null)) {
-            LoraMerge m = LoraMerge.plan(base, lora, meta.get("alpha").doubleValue(), par);
+            LoraMerge m = LoraMerge.plan(base, lora, meta.get("alpha").doubleValue(), new VectorMatMul(par));
             assertEquals(meta.get("modules").size(), m.modules().size());
             assertEquals(meta.get("rank").intValue(), m.modules().get(0).rank());
             StateDict merged = m.merged();
@@ -41,7 +46,7 @@ class LoraMergeTest {
                 assertClose(mod.name(), want.get("merged/" + mod.weightKey()), merged.tensor(mod.weightKey()));
             // untouched tensors pass through unchanged
             assertArrayEquals(base.tensor("blocks.0.self_attn.q.bias").data(), merged.tensor("blocks.0.self_attn.q.bias").data());
-            LoraMerge dflt = LoraMerge.plan(base, lora, Double.NaN, Parallel.serial());
+            LoraMerge dflt = LoraMerge.plan(base, lora, Double.NaN, SERIAL);
             assertClose("alpha=r", want.get("merged_alpha_r/blocks.0.ffn.2.weight"), dflt.merged().tensor("blocks.0.ffn.2.weight"));
         }
     }
@@ -65,7 +70,7 @@ class LoraMergeTest {
         l.put("base_model.model.blocks.0.v.lora_B.weight", Tensor.zeros(4, 2));
         l.put("base_model.model.blocks.0.q.lora_magnitude_vector", Tensor.zeros(4));  // DoRA: unsupported
         CheckpointException e = assertThrows(CheckpointException.class,
-                () -> LoraMerge.plan(base, StateDict.ofTensors("lora", l), Double.NaN, Parallel.serial()));
+                () -> LoraMerge.plan(base, StateDict.ofTensors("lora", l), Double.NaN, SERIAL));
         String msg = e.getMessage();
         assertTrue(msg.contains("4 problems"), msg);
         assertTrue(msg.contains("blocks.0.q: has lora_A but no lora_B"), msg);
@@ -73,7 +78,7 @@ class LoraMergeTest {
         assertTrue(msg.contains("blocks.0.v: no base weight blocks.0.v.weight"), msg);
         assertTrue(msg.contains("lora_magnitude_vector: not a LoRA factor"), msg);
         assertThrows(CheckpointException.class, () -> LoraMerge.plan(base, StateDict.ofTensors("lora", Map.of()),
-                Double.NaN, Parallel.serial()));
+                Double.NaN, SERIAL));
     }
 
     @Test
@@ -84,16 +89,16 @@ class LoraMergeTest {
         Map<String, Tensor> l = new LinkedHashMap<>();
         l.put("blocks.0.q.lora_A.default.weight", Tensor.of(new float[] {1, 2}, 1, 2));
         l.put("blocks.0.q.lora_B.default.weight", Tensor.of(new float[] {3, 4}, 2, 1));
-        LoraMerge m = LoraMerge.plan(StateDict.ofTensors("b", b), StateDict.ofTensors("l", l), 2.0, Parallel.serial());
+        LoraMerge m = LoraMerge.plan(StateDict.ofTensors("b", b), StateDict.ofTensors("l", l), 2.0, SERIAL);
         assertEquals(List.of("blocks.0.q.weight", "blocks.0.q.bias"), List.copyOf(m.merged().names()));
         // W + (2/1)·[3,4]ᵀ·[1,2] = I + 2·[[3,6],[4,8]]
         assertArrayEquals(new float[] {7, 12, 8, 17}, m.merged().tensor("blocks.0.q.weight").data());
         assertThrows(CheckpointException.class, () -> LoraMerge.plan(StateDict.ofTensors("b", b),
-                StateDict.ofTensors("l", l), -1, Parallel.serial()));
+                StateDict.ofTensors("l", l), -1, SERIAL));
     }
 
     @Test
-    void addLowRankMatchesNaiveSumOnAnyThreadCount() {
+    void addLowRankMatchesNaiveSumWithEveryGemmAndThreadCount() {
         Random r = new Random(9);
         int out = 37, rank = 5, in = 29;
         float[] w = new float[out * in], b = new float[out * rank], a = new float[rank * in];
@@ -108,13 +113,16 @@ class LoraMergeTest {
                 want[o * in + i] += (float) (0.75 * s);
             }
         for (int threads : new int[] {1, 3}) {
-            float[] got = w.clone();
             try (Parallel p = new Parallel(threads)) {
-                LoraMerge.addLowRank(got, b, a, out, rank, in, 0.75f, p);
+                for (MatMul mm : new MatMul[] {new ScalarMatMul(p), new VectorMatMul(p)}) {
+                    float[] got = w.clone();
+                    LoraMerge.addLowRank(got, b, a, out, rank, in, 0.75f, mm);
+                    for (int i = 0; i < got.length; i++)
+                        assertEquals(want[i], got[i], 1e-5f, mm.getClass().getSimpleName() + " threads " + threads + " at " + i);
+                }
             }
-            for (int i = 0; i < got.length; i++) assertEquals(want[i], got[i], 1e-5f, "threads " + threads + " at " + i);
         }
         assertThrows(longlive.tensor.ShapeException.class,
-                () -> LoraMerge.addLowRank(new float[3], b, a, out, rank, in, 1f, Parallel.serial()));
+                () -> LoraMerge.addLowRank(new float[3], b, a, out, rank, in, 1f, SERIAL));
     }
 }

@@ -79,6 +79,23 @@ class SafeTensorsTest {
     }
 
     @Test
+    void aFailureMidwayLeavesNoFileAndKeepsTheOldOne() throws IOException {
+        Path f = dir.resolve("out.safetensors");
+        Files.writeString(f, "old");
+        SafeTensorsWriter w = new SafeTensorsWriter().add("a", Tensor.zeros(1 << 20))
+                .add("b", new int[] {2}, () -> { throw new CheckpointException("decode failed"); });
+        assertThrows(CheckpointException.class, () -> w.write(f));
+        assertEquals("old", Files.readString(f));
+        SafeTensorsWriter wrongShape = new SafeTensorsWriter().add("c", new int[] {3}, () -> Tensor.zeros(4));
+        CheckpointException e = assertThrows(CheckpointException.class, () -> wrongShape.write(f));
+        assertTrue(e.getMessage().contains("declared [3]"), e.getMessage());
+        try (var files = Files.list(dir)) {
+            assertEquals(java.util.List.of(f), files.toList(), "no partial file left behind");
+        }
+        assertThrows(CheckpointException.class, () -> new SafeTensorsWriter().add("x", Tensor.zeros(1)).add("x", Tensor.zeros(1)));
+    }
+
+    @Test
     void widensBf16AndF16AndF64() throws IOException {
         float[] want = {1f, -2f, 0.5f, 65504f, -0.0009765625f, 0f};
         ByteBuffer bf = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
