@@ -20,6 +20,8 @@ import picocli.CommandLine.Command;
                 longlive.stream.ModelBenchCommand.class,
                 longlive.bench.BenchCommand.class,
                 longlive.text.EncodePromptCommand.class,
+                longlive.pipeline.GenerateCommand.class,
+                longlive.pipeline.RandomModelCommand.class,
         })
 public final class Main implements Runnable {
 

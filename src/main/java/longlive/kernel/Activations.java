@@ -3,7 +3,6 @@ package longlive.kernel;
 import static longlive.kernel.PointwiseChecks.SPECIES;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Element-wise activations over {@code n} contiguous floats from an offset: GELU with the tanh approximation
@@ -104,16 +103,16 @@ public abstract sealed class Activations permits Activations.Scalar, Activations
 
     static final class Scalar extends Activations {
         static double gelu(double x) {
-            return 0.5 * x * (1 + Math.tanh(GELU_K * (x + GELU_C * x * x * x)));
+            return 0.5 * x * (1 + StrictMath.tanh(GELU_K * (x + GELU_C * x * x * x)));
         }
 
         static double geluGrad(double x) {
-            double t = Math.tanh(GELU_K * (x + GELU_C * x * x * x));
+            double t = StrictMath.tanh(GELU_K * (x + GELU_C * x * x * x));
             return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_K * (1 + 3 * GELU_C * x * x);
         }
 
         static double sigmoid(double x) {
-            return 1 / (1 + Math.exp(-x));
+            return 1 / (1 + StrictMath.exp(-x));
         }
 
         @Override
@@ -158,27 +157,29 @@ public abstract sealed class Activations permits Activations.Scalar, Activations
     static final class Vector extends Activations {
         private static final float K = (float) GELU_K, C = (float) GELU_C;
 
-        /** tanh of the GELU argument, {@code tanh(K (x + C x^3))}. */
-        private static FloatVector geluTanh(FloatVector x) {
+        /**
+         * {@code 0.5 (1 + tanh(u)) = sigmoid(2u)} with {@code u = K (x + C x^3)}: one exp and one division, and
+         * no cancellation in {@code 1 + tanh(u)} for very negative x.
+         */
+        private static FloatVector geluSigmoid(FloatVector x) {
             FloatVector x2 = x.mul(x);
-            return x2.mul(C).add(1f).mul(x).mul(K).lanewise(VectorOperators.TANH);
+            return VectorMath.sigmoid(x2.mul(C).add(1f).mul(x).mul(2 * K));
         }
 
         private static FloatVector gelu(FloatVector x) {
-            return geluTanh(x).add(1f).mul(x).mul(0.5f);
+            return geluSigmoid(x).mul(x);
         }
 
         private static FloatVector geluGrad(FloatVector x) {
-            FloatVector t = geluTanh(x);
+            FloatVector s = geluSigmoid(x);
             FloatVector x2 = x.mul(x);
-            // 0.5 (1 + t) + 0.5 x (1 - t^2) K (1 + 3 C x^2)
-            FloatVector inner = x2.mul(3 * C).add(1f).mul(K);
-            FloatVector oneMinusT2 = t.mul(t).neg().add(1f);
-            return t.add(1f).add(x.mul(oneMinusT2).mul(inner)).mul(0.5f);
+            // 0.5 (1 + t) + 0.5 x (1 - t^2) K (1 + 3 C x^2) with t = 2s - 1: s + 2 x s (1 - s) K (1 + 3 C x^2)
+            FloatVector inner = x2.mul(3 * C).add(1f).mul(2 * K);
+            return s.add(x.mul(s).mul(s.neg().add(1f)).mul(inner));
         }
 
         private static FloatVector sigmoid(FloatVector x) {
-            return FloatVector.broadcast(SPECIES, 1f).div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+            return VectorMath.sigmoid(x);
         }
 
         @Override

@@ -109,11 +109,11 @@ final class AttentionTiles {
     static float expRow(float[] s, int off, float sub) {
         FloatVector acc = FloatVector.zero(S);
         for (int c = 0; c < COLS; c += L) {
-            FloatVector e = FloatVector.fromArray(S, s, off + c).sub(sub).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, s, off + c).sub(sub));
             e.intoArray(s, off + c);
             acc = acc.add(e);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return VectorMath.sum(acc);
     }
 
     /** {@code s[i] *= scale} over one row of COLS. */
@@ -142,8 +142,8 @@ final class AttentionTiles {
      */
     static void pdsRow(float[] p, float[] ds, int off, float scale, float[] lse, float[] rowDot) {
         for (int c = 0; c < COLS; c += L) {
-            FloatVector pv = FloatVector.fromArray(S, p, off + c).mul(scale).sub(FloatVector.fromArray(S, lse, c))
-                    .lanewise(VectorOperators.EXP);
+            FloatVector pv = VectorMath.exp(
+                    FloatVector.fromArray(S, p, off + c).mul(scale).sub(FloatVector.fromArray(S, lse, c)));
             pv.intoArray(p, off + c);
             pv.mul(FloatVector.fromArray(S, ds, off + c).sub(FloatVector.fromArray(S, rowDot, c))).mul(scale)
                     .intoArray(ds, off + c);

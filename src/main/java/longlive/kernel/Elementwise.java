@@ -4,7 +4,6 @@ import static longlive.kernel.PointwiseChecks.SPECIES;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Small element-wise helpers over {@code n} contiguous floats from an offset: add, accumulate, axpy, scale,
@@ -193,7 +192,7 @@ public abstract sealed class Elementwise permits Elementwise.Scalar, Elementwise
                     FloatVector v = FloatVector.fromArray(SPECIES, x, xo + b + i);
                     acc = v.fma(v, acc);
                 }
-                double s = acc.reduceLanes(VectorOperators.ADD);
+                double s = VectorMath.sum(acc);
                 for (; i < len; i++) s += (double) x[xo + b + i] * x[xo + b + i];
                 total += s;
             }

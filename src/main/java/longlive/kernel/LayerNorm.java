@@ -3,7 +3,6 @@ package longlive.kernel;
 import static longlive.kernel.PointwiseChecks.SPECIES;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * LayerNorm over the last dimension, as {@code torch.nn.LayerNorm} (biased variance, eps inside the square root),
@@ -179,7 +178,7 @@ public abstract sealed class LayerNorm permits LayerNorm.Scalar, LayerNorm.Vecto
             FloatVector acc = FloatVector.zero(SPECIES);
             int i = 0;
             for (; i < ub; i += L) acc = acc.add(FloatVector.fromArray(SPECIES, x, xo + i));
-            float sum = acc.reduceLanes(VectorOperators.ADD);
+            float sum = VectorMath.sum(acc);
             for (; i < dim; i++) sum += x[xo + i];
             float m = sum / dim;
             // Two passes (mean, then squared deviations) rather than E[x^2] - mean^2: no cancellation.
@@ -188,7 +187,7 @@ public abstract sealed class LayerNorm permits LayerNorm.Scalar, LayerNorm.Vecto
                 FloatVector d = FloatVector.fromArray(SPECIES, x, xo + i).sub(m);
                 acc = d.fma(d, acc);
             }
-            float var = acc.reduceLanes(VectorOperators.ADD);
+            float var = VectorMath.sum(acc);
             for (; i < dim; i++) {
                 float d = x[xo + i] - m;
                 var += d * d;
@@ -225,7 +224,7 @@ public abstract sealed class LayerNorm permits LayerNorm.Scalar, LayerNorm.Vecto
                 accG = accG.add(g);
                 accGx = g.fma(xhat, accGx);
             }
-            float sumG = accG.reduceLanes(VectorOperators.ADD), sumGx = accGx.reduceLanes(VectorOperators.ADD);
+            float sumG = VectorMath.sum(accG), sumGx = VectorMath.sum(accGx);
             for (; i < dim; i++) {
                 float g = w == null ? dy[dyo + i] : dy[dyo + i] * w[i];
                 sumG += g;

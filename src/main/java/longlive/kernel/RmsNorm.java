@@ -3,7 +3,6 @@ package longlive.kernel;
 import static longlive.kernel.PointwiseChecks.SPECIES;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * RMSNorm over the last dimension: {@code y = x * rsqrt(mean(x^2) + eps) * weight}. The form of Wan's
@@ -142,7 +141,7 @@ public abstract sealed class RmsNorm permits RmsNorm.Scalar, RmsNorm.Vector {
                 FloatVector v = FloatVector.fromArray(SPECIES, x, xo + i);
                 acc = v.fma(v, acc);
             }
-            float ss = acc.reduceLanes(VectorOperators.ADD);
+            float ss = VectorMath.sum(acc);
             for (; i < dim; i++) ss += x[xo + i] * x[xo + i];
             float rs = (float) (1.0 / Math.sqrt((double) ss / dim + eps));
             for (i = 0; i < ub; i += L) {
@@ -167,7 +166,7 @@ public abstract sealed class RmsNorm permits RmsNorm.Scalar, RmsNorm.Vector {
                 if (w != null) g = g.mul(FloatVector.fromArray(SPECIES, w, i));
                 acc = g.fma(FloatVector.fromArray(SPECIES, x, xo + i).mul(rs), acc);
             }
-            float sumGx = acc.reduceLanes(VectorOperators.ADD);
+            float sumGx = VectorMath.sum(acc);
             for (; i < dim; i++) {
                 float g = w == null ? dy[dyo + i] : dy[dyo + i] * w[i];
                 sumGx += g * (x[xo + i] * rs);

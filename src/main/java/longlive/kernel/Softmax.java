@@ -91,13 +91,13 @@ public abstract sealed class Softmax permits Softmax.Scalar, Softmax.Vector {
             for (; i < dim; i++) max = Math.max(max, x[xo + i]);
             FloatVector acc = FloatVector.zero(SPECIES);
             for (i = 0; i < ub; i += L) {
-                FloatVector e = FloatVector.fromArray(SPECIES, x, xo + i).sub(max).lanewise(VectorOperators.EXP);
+                FloatVector e = VectorMath.exp(FloatVector.fromArray(SPECIES, x, xo + i).sub(max));
                 e.intoArray(y, yo + i);
                 acc = acc.add(e);
             }
-            float sum = acc.reduceLanes(VectorOperators.ADD);
+            float sum = VectorMath.sum(acc);
             for (; i < dim; i++) {
-                float e = (float) Math.exp(x[xo + i] - max);
+                float e = VectorMath.exp(x[xo + i] - max);
                 y[yo + i] = e;
                 sum += e;
             }
@@ -112,7 +112,7 @@ public abstract sealed class Softmax permits Softmax.Scalar, Softmax.Vector {
             FloatVector acc = FloatVector.zero(SPECIES);
             for (; i < ub; i += L)
                 acc = FloatVector.fromArray(SPECIES, dy, dyo + i).fma(FloatVector.fromArray(SPECIES, y, yo + i), acc);
-            float d = acc.reduceLanes(VectorOperators.ADD);
+            float d = VectorMath.sum(acc);
             for (; i < dim; i++) d += dy[dyo + i] * y[yo + i];
             for (i = 0; i < ub; i += L) {
                 FloatVector yv = FloatVector.fromArray(SPECIES, y, yo + i);

@@ -102,7 +102,7 @@ public final class VectorAttention implements Attention {
                     Arrays.fill(s, row, row + COLS, 0f);
                     continue;
                 }
-                float alpha = (float) Math.exp(m[r] - mNew);     // 0 when m[r] is still -inf
+                float alpha = (float) StrictMath.exp(m[r] - mNew);     // 0 when m[r] is still -inf
                 float sum = AttentionTiles.expRow(s, row, mNew);
                 l[r] = l[r] * alpha + sum;
                 m[r] = mNew;
@@ -120,7 +120,7 @@ public final class VectorAttention implements Attention {
             }
             float inv = 1f / l[r];
             for (int d = 0; d < hd; d++) out[dst + d] = o[r * hd + d] * inv;
-            if (lse != null) lse[h * nq + i0 + r] = m[r] + (float) Math.log(l[r]);
+            if (lse != null) lse[h * nq + i0 + r] = m[r] + (float) StrictMath.log(l[r]);
         }
     }
 

@@ -50,10 +50,15 @@ public final class ModelBenchCommand implements Callable<Integer> {
     @Option(names = "--no-recache", description = "skip the prompt-switch (KV-recache) measurement")
     boolean noRecache;
 
+    @Option(names = "--layers", description = "override the preset's num_layers (e.g. 1: time one full-width layer"
+            + " of the 1.3B model and scale by its 30 layers; the per-layer cost is the same for every layer)")
+    Integer layers;
+
     @Override
     public Integer call() {
-        DitConfig cfg = DitConfig.preset(preset);
-        boolean big = cfg.equals(DitConfig.WAN_1_3B);
+        DitConfig full = DitConfig.preset(preset);
+        boolean big = full.equals(DitConfig.WAN_1_3B);
+        DitConfig cfg = layers == null ? full : withLayers(full, layers);
         int hPx = height != null ? height : big ? 480 : 32, wPx = width != null ? width : big ? 832 : 48;
         if (hPx % 8 != 0 || wPx % 8 != 0)
             throw new IllegalArgumentException("--height and --width must be multiples of 8 (the VAE's stride)");
@@ -106,8 +111,37 @@ public final class ModelBenchCommand implements Callable<Integer> {
                     human(rssBytes()), human(gen.cache().bytes()), human(w.bytes()));
             System.out.printf(Locale.ROOT, "  live Java heap after GC: %s before the timed blocks, %s after %d blocks (%d latent frames)%n",
                     human(heapStart), human(liveHeapBytes()), gen.blocksDone(), gen.currentFrame());
+            if (cfg.numLayers() != full.numLayers()) scaled(full, cfg, block, fwd, cachePass, timings, lh, lw, inf);
         }
         return 0;
+    }
+
+    /** The preset with another layer count (every other size unchanged). */
+    static DitConfig withLayers(DitConfig c, int n) {
+        if (n < 1) throw new IllegalArgumentException("--layers must be >= 1, got " + n);
+        return new DitConfig(c.modelType(), c.dim(), c.ffnDim(), c.freqDim(), c.numHeads(), n, c.inDim(), c.outDim(),
+                c.textLen(), c.textDim(), c.patchT(), c.patchH(), c.patchW(), c.eps(), c.qkNorm(), c.crossAttnNorm());
+    }
+
+    /**
+     * With {@code --layers}: the timings scaled to the preset's layer count (the embeddings and the head are counted
+     * once per forward in the measurement, so the scaling slightly overstates them), and the memory the full model
+     * would need: float32 weights, the KV cache (layers x window tokens x dim x 2 x 4 B) plus the cross-attention cache,
+     * and the activations of the largest call (the 12-frame recache).
+     */
+    private static void scaled(DitConfig full, DitConfig ran, double block, double fwd, double cachePass, Timings t,
+                               int lh, int lw, InferenceConfig inf) {
+        double f = (double) full.numLayers() / ran.numLayers();
+        int fsl = full.frameSeqLen(lh, lw), window = inf.localAttnSize() * fsl;
+        long kv = (long) full.numLayers() * window * full.dim() * 2 * Float.BYTES;
+        long cross = (long) full.numLayers() * full.textLen() * full.dim() * 2 * Float.BYTES;
+        long act = new longlive.dit.DitState(full, inf.localAttnSize(), fsl).bytes();
+        System.out.printf(Locale.ROOT, "  scaled x%.0f to the %d-layer model: per block %.1f s, per denoising forward %.1f s,"
+                        + " cache pass %.1f s, KV-recache %.1f s%n", f, full.numLayers(), f * block, f * fwd, f * cachePass,
+                f * (t.recache.isEmpty() ? Double.NaN : t.recache.getFirst()));
+        System.out.printf(Locale.ROOT, "  memory of the %d-layer model (computed): weights %s + KV cache %s + cross-attention"
+                        + " cache %s + activations %s = %s%n", full.numLayers(), human(full.parameterCount() * Float.BYTES),
+                human(kv), human(cross), human(act), human(full.parameterCount() * Float.BYTES + kv + cross + act));
     }
 
     static String human(long bytes) {

@@ -61,7 +61,7 @@ class PointwiseKernelsTest {
         List<float[]> run(PointwiseKernels k, Parallel p, Inputs in);
     }
 
-    private static final Map<String, Op> OPS = new LinkedHashMap<>();
+    static final Map<String, Op> OPS = new LinkedHashMap<>();
 
     static {
         OPS.put("layerNorm affine", (k, p, in) -> {
