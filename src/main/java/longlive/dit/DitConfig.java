@@ -1,10 +1,9 @@
 package longlive.dit;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import longlive.io.JsonConfigs;
 import java.util.Arrays;
 
 /**
@@ -115,17 +114,7 @@ public record DitConfig(String modelType, int dim, int ffnDim, int freqDim, int 
 
     /** Reads a Wan-style {@code config.json}; keys missing from the file take Wan's defaults (see class doc). */
     public static DitConfig fromJson(Path file) throws IOException {
-        JsonNode n;
-        try {
-            n = new ObjectMapper().readTree(Files.readAllBytes(file));
-        } catch (IOException e) {
-            throw new IOException(file + ": not readable JSON: " + e.getMessage(), e);
-        }
-        try {
-            return fromJson(n);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
-        }
+        return JsonConfigs.read(file, DitConfig::fromJson);
     }
 
     /** Builds a config from a parsed Wan {@code config.json} object. */

@@ -1,10 +1,9 @@
 package longlive.text;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import longlive.io.JsonConfigs;
 import java.util.Iterator;
 import java.util.Set;
 
@@ -77,17 +76,7 @@ public record T5Config(int vocabSize, int dim, int dimAttn, int dimFfn, int numH
 
     /** Reads a {@code t5_config.json}; every key is required and unknown keys are refused. */
     public static T5Config fromJson(Path file) throws IOException {
-        JsonNode n;
-        try {
-            n = new ObjectMapper().readTree(Files.readAllBytes(file));
-        } catch (IOException e) {
-            throw new IOException(file + ": not readable JSON: " + e.getMessage(), e);
-        }
-        try {
-            return fromJson(n);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
-        }
+        return JsonConfigs.read(file, T5Config::fromJson);
     }
 
     /** Builds a config from a parsed {@code t5_config.json} object (all keys required, none unknown). */

@@ -1,10 +1,9 @@
 package longlive.vae;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import longlive.io.JsonConfigs;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -105,17 +104,7 @@ public record VaeConfig(int dim, int zDim, List<Integer> dimMult, int numResBloc
 
     /** Reads a {@code vae_config.json}; every key is required (the reference constructor has no usable defaults). */
     public static VaeConfig fromJson(Path file) throws IOException {
-        JsonNode n;
-        try {
-            n = new ObjectMapper().readTree(Files.readAllBytes(file));
-        } catch (IOException e) {
-            throw new IOException(file + ": not readable JSON: " + e.getMessage(), e);
-        }
-        try {
-            return fromJson(n);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
-        }
+        return JsonConfigs.read(file, VaeConfig::fromJson);
     }
 
     /** Builds a config from a parsed {@code vae_config.json} object. */
