@@ -29,6 +29,26 @@ public interface MatMul {
               float[] bias, float[] c, int cOff, boolean accumulate);
 
     /**
+     * {@link #gemm} with B stored as bf16 bits ({@code short[]}, the top 16 bits of a float32): halves weight memory
+     * (umT5-XXL's checkpoint is bf16, so this is lossless). Every B element is widened exactly, so the result equals
+     * {@code gemm} on the widened B. This default widens B whole per call (reference; allocates); {@link VectorMatMul}
+     * widens while packing.
+     */
+    default void gemmBf16(int m, int n, int k, float[] a, int aOff, boolean transA, short[] b, int bOff,
+                          boolean transB, float[] bias, float[] c, int cOff, boolean accumulate) {
+        VectorMatMul.checkBf16(m, n, k, a, aOff, transA, transB, bias, c, cOff, b, bOff);
+        float[] wide = new float[Math.multiplyExact(n, k)];
+        for (int i = 0; i < wide.length; i++) wide[i] = Float.intBitsToFloat(b[bOff + i] << 16);
+        gemm(m, n, k, a, aOff, transA, wide, 0, transB, bias, c, cOff, accumulate);
+    }
+
+    /** {@link #linear} with a bf16 weight {@code W [out x in]} (see {@link #gemmBf16}). */
+    default void linearBf16(int rows, int in, int out, float[] x, int xOff, short[] w, int wOff, float[] bias,
+                            float[] y, int yOff) {
+        gemmBf16(rows, out, in, x, xOff, false, w, wOff, true, bias, y, yOff, false);
+    }
+
+    /**
      * PyTorch {@code nn.Linear}: {@code y[rows x out] = x[rows x in] . W^T + bias} with {@code W [out x in]}.
      *
      * @param bias nullable, length {@code out}

@@ -2,6 +2,7 @@ package longlive.kernel;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import longlive.tensor.ShapeException;
 
 /**
  * Fast {@link MatMul}: Goto/BLIS-style blocking with packed operands and a 6 x (2 vectors) register-tiled
@@ -12,7 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
  * packed once per (column block, depth block), in parallel, into the caller thread's buffer, then shared read-only;
  * each worker packs its own A blocks into its own buffer. Packing absorbs all four transpose combinations (the
  * micro-kernel only ever sees packed panels), zero-pads ragged edges, and is the single place where B is read:
- * a bf16-stored weight matrix can be supported later by widening to float there.
+ * a bf16-stored B ({@link #gemmBf16}) is widened to float there.
  *
  * <p>No allocation per call beyond a few lambdas; buffers are allocated once per thread.
  */
@@ -37,6 +38,20 @@ public final class VectorMatMul implements MatMul {
     public void gemm(int m, int n, int k, float[] a, int aOff, boolean transA, float[] b, int bOff, boolean transB,
                      float[] bias, float[] c, int cOff, boolean accumulate) {
         GemmChecks.check(m, n, k, a, aOff, transA, b, bOff, transB, bias, c, cOff);
+        run(m, n, k, a, aOff, transA, b, null, bOff, transB, bias, c, cOff, accumulate);
+    }
+
+    /** bf16 B is widened while packing, so it costs no more than the float path and never exists widened whole. */
+    @Override
+    public void gemmBf16(int m, int n, int k, float[] a, int aOff, boolean transA, short[] b, int bOff, boolean transB,
+                         float[] bias, float[] c, int cOff, boolean accumulate) {
+        checkBf16(m, n, k, a, aOff, transA, transB, bias, c, cOff, b, bOff);
+        run(m, n, k, a, aOff, transA, null, b, bOff, transB, bias, c, cOff, accumulate);
+    }
+
+    /** Exactly one of {@code bf} (float B) and {@code bh} (bf16 B) is non-null. */
+    private void run(int m, int n, int k, float[] a, int aOff, boolean transA, float[] bf, short[] bh, int bOff,
+                     boolean transB, float[] bias, float[] c, int cOff, boolean accumulate) {
         if (m == 0 || n == 0) return;
         // C is first set to bias/zero (or has bias added): the micro-kernel then only ever does C += A.B
         if (!accumulate || bias != null) {
@@ -62,7 +77,10 @@ public final class VectorMatMul implements MatMul {
                 int kc = Math.min(KC, k - pc);
                 final int jc0 = jc, pc0 = pc;
                 parallel.forRange(nPanels, 4, (from, to) -> {
-                    for (int jp = from; jp < to; jp++) packB(b, bOff, transB, n, k, pc0, kc, jc0 + jp * NR, bp, jp * kc * NR);
+                    for (int jp = from; jp < to; jp++) {
+                        if (bh == null) packB(bf, bOff, transB, n, k, pc0, kc, jc0 + jp * NR, bp, jp * kc * NR);
+                        else packBBf16(bh, bOff, transB, n, k, pc0, kc, jc0 + jp * NR, bp, jp * kc * NR);
+                    }
                 });
                 if (splitRows) {
                     parallel.forRange(mPanels, 1, (from, to) -> block(m, n, k, a, aOff, transA, bp, c, cOff,
@@ -74,6 +92,26 @@ public final class VectorMatMul implements MatMul {
             }
         }
     }
+
+    /** The bf16 twin of {@link GemmChecks#check}: checks the bf16 B, then A, C and bias. */
+    static void checkBf16(int m, int n, int k, float[] a, int aOff, boolean transA, boolean transB, float[] bias,
+                          float[] c, int cOff, short[] bh, int bOff) {
+        int[] shapeA = transA ? new int[] {k, m} : new int[] {m, k};
+        int[] shapeB = transB ? new int[] {n, k} : new int[] {k, n};
+        if (m < 0 || n < 0 || k < 0)
+            throw ShapeException.of("gemmBf16", "A", shapeA, "B (bf16)", shapeB, "negative dimension");
+        if (bh == null || bOff < 0 || bOff + (long) k * n > bh.length)
+            throw ShapeException.of("gemmBf16", "A", shapeA, "B (bf16)", shapeB,
+                    "B needs " + (long) k * n + " bf16 values from offset " + bOff + " but its array has "
+                            + (bh == null ? "null" : bh.length));
+        // the float checks for A, C and bias, with an empty float B of zero depth standing in
+        GemmChecks.check(m, n, 0, a, aOff, transA, NO_B, 0, transB, bias, c, cOff);
+        if (a == null || aOff < 0 || aOff + (long) m * k > a.length)
+            throw ShapeException.of("gemmBf16", "A", shapeA, "B (bf16)", shapeB, "A needs " + (long) m * k
+                    + " floats from offset " + aOff + " but its array has " + (a == null ? "null" : a.length));
+    }
+
+    private static final float[] NO_B = new float[0];
 
     /** Rows [rowFrom, rowTo) x B micro-panels [panelFrom, panelTo) of the current (jc, pc) block. */
     private void block(int m, int n, int k, float[] a, int aOff, boolean transA, float[] bp, float[] c, int cOff,
@@ -147,6 +185,19 @@ public final class VectorMatMul implements MatMul {
                 System.arraycopy(b, bOff + (pc + p) * n + j0, bp, dst + p * NR, nr);
                 for (int j = nr; j < NR; j++) bp[dst + p * NR + j] = 0f;
             }
+        }
+    }
+
+    /** {@link #packB} for bf16 storage: each element widened exactly (bf16 bits are the top half of a float). */
+    private static void packBBf16(short[] b, int bOff, boolean transB, int n, int k, int pc, int kc, int j0, float[] bp, int dst) {
+        int nr = Math.min(NR, n - j0);
+        for (int p = 0; p < kc; p++) {
+            int row = dst + p * NR;
+            for (int j = 0; j < nr; j++) {
+                int src = transB ? bOff + (j0 + j) * k + pc + p : bOff + (pc + p) * n + j0 + j;
+                bp[row + j] = Float.intBitsToFloat(b[src] << 16);
+            }
+            for (int j = nr; j < NR; j++) bp[row + j] = 0f;
         }
     }
 
