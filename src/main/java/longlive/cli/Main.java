@@ -22,6 +22,8 @@ import picocli.CommandLine.Command;
                 longlive.text.EncodePromptCommand.class,
                 longlive.pipeline.GenerateCommand.class,
                 longlive.pipeline.RandomModelCommand.class,
+                longlive.train.TrainCommand.class,
+                longlive.serve.ServeCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -111,6 +111,26 @@ final class MappedTensor implements TensorRef {
         return out;
     }
 
+    /**
+     * The raw bf16 bits of a BF16 tensor in row-major order, not widened (half the memory of {@link #toFloat()}).
+     * Other dtypes are refused.
+     */
+    short[] toBf16Bits() {
+        if (dtype != DType.BF16)
+            throw new CheckpointException(what + " is " + dtype + ", not BF16; read it with toFloat()");
+        short[] out = new short[arrayLength()];
+        try {
+            if (strides == null) MemorySegment.copy(segment, I16, byteOffset, out, 0, out.length);
+            else forEachRun((src, dst, len) -> {
+                long inner = strides[shape.length - 1];
+                for (int i = 0; i < len; i++) out[dst + i] = segment.get(I16, byteOffset + (src + i * inner) * 2);
+            });
+        } catch (IllegalStateException e) {
+            throw new CheckpointException(what + ": the checkpoint file was closed before the tensor was read", e);
+        }
+        return out;
+    }
+
     private int arrayLength() {
         long n = Tensor.count(shape);
         if (n > Integer.MAX_VALUE - 8)

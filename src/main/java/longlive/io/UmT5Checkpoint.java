@@ -11,14 +11,18 @@ import longlive.tensor.Tensor;
 import longlive.text.T5BlockWeights;
 import longlive.text.T5Config;
 import longlive.text.T5Weights;
+import longlive.text.WeightMatrix;
 
 /**
  * umT5 encoder checkpoint keys ({@code T5Encoder.state_dict()} of {@code wan/modules/t5.py}, as in Wan's
  * {@code models_t5_umt5-xxl-enc-bf16.pth} and the text parity cases' {@code t5.safetensors}) to and from
  * {@link T5Weights}. The only place these key strings exist.
  *
- * <p>bf16 / f16 tensors are widened to float32 while loading (the reference loads the bf16 file into a float32
- * model too: {@code WanTextEncoder} builds {@code umt5_xxl(dtype=torch.float32)}).
+ * <p>Storage ({@link Storage}): by default the Linear weights and the token embedding of a bf16 file stay bf16
+ * (read as raw bits by {@link Bf16Tensors}, never widened whole; the XXL encoder takes 11.4 GB instead of 22.8 GB),
+ * everything else is widened to float32. The reference widens the whole bf16 file into a float32 model
+ * ({@code WanTextEncoder} builds {@code umt5_xxl(dtype=torch.float32)}); since bf16 widens exactly and the GEMM
+ * widens while packing, the outputs are the same bit for bit. {@link Storage#FLOAT32} widens everything (training).
  */
 public final class UmT5Checkpoint {
     private UmT5Checkpoint() {}
@@ -26,6 +30,14 @@ public final class UmT5Checkpoint {
     private static final String TOKEN_EMBEDDING = "token_embedding.weight";
     private static final String SHARED_POS = "pos_embedding.embedding.weight";
     private static final String FINAL_NORM = "norm.weight";
+    /** How the matrices of a loaded model are held. */
+    public enum Storage {
+        /** bf16 tensors stay bf16, other floating types become float32. */
+        AS_STORED,
+        /** Everything widened to float32 (what training needs). */
+        FLOAT32
+    }
+
     private static final Pattern BLOCK = Pattern.compile("blocks\\.(\\d+)\\..*");
 
     /** Every key of a umT5 encoder with config {@code c} and its shape, in module order. */
@@ -56,8 +68,13 @@ public final class UmT5Checkpoint {
      * ({@code models_t5_umt5-xxl-enc-bf16.pth}, a plain state dict), and loads it for {@code c}.
      */
     public static T5Weights load(Path file, T5Config c) {
+        return load(file, c, Storage.AS_STORED);
+    }
+
+    /** {@link #load(Path, T5Config)} with the matrices held as {@code storage} says. */
+    public static T5Weights load(Path file, T5Config c, Storage storage) {
         try (StateDict sd = open(file)) {
-            return load(sd, c);
+            return load(sd, c, storage);
         }
     }
 
@@ -74,21 +91,39 @@ public final class UmT5Checkpoint {
      * in float32).
      */
     public static T5Weights load(StateDict sd, T5Config c) {
-        sd.requireExactly(expectedShapes(c));
+        return load(sd, c, Storage.AS_STORED);
+    }
+
+    /**
+     * {@link #load(StateDict, T5Config)} with the matrices held as {@code storage} says. Each tensor is decoded
+     * once, straight into the array the weights keep: bf16 stays bits when kept, so no float32 copy of a bf16
+     * tensor ever exists.
+     */
+    public static T5Weights load(StateDict sd, T5Config c, Storage storage) {
+        Map<String, int[]> shapes = expectedShapes(c);
+        sd.requireExactly(shapes);
         List<T5BlockWeights> blocks = new ArrayList<>();
         for (int i = 0; i < c.numLayers(); i++) {
             String p = "blocks." + i + ".";
-            blocks.add(new T5BlockWeights(get(sd, p + "norm1.weight"), get(sd, p + "attn.q.weight"),
-                    get(sd, p + "attn.k.weight"), get(sd, p + "attn.v.weight"), get(sd, p + "attn.o.weight"),
-                    get(sd, p + "norm2.weight"), get(sd, p + "ffn.gate.0.weight"), get(sd, p + "ffn.fc1.weight"),
-                    get(sd, p + "ffn.fc2.weight"), c.sharedPos() ? null : get(sd, p + SHARED_POS)));
+            java.util.function.Function<String, WeightMatrix> m = k -> matrix(sd, p + k, shapes, storage);
+            blocks.add(new T5BlockWeights(get(sd, p + "norm1.weight"), m.apply("attn.q.weight"),
+                    m.apply("attn.k.weight"), m.apply("attn.v.weight"), m.apply("attn.o.weight"),
+                    get(sd, p + "norm2.weight"), m.apply("ffn.gate.0.weight"), m.apply("ffn.fc1.weight"),
+                    m.apply("ffn.fc2.weight"), c.sharedPos() ? null : get(sd, p + SHARED_POS)));
         }
-        return new T5Weights(c, get(sd, TOKEN_EMBEDDING), c.sharedPos() ? get(sd, SHARED_POS) : null, blocks,
-                get(sd, FINAL_NORM));
+        return new T5Weights(c, matrix(sd, TOKEN_EMBEDDING, shapes, storage),
+                c.sharedPos() ? get(sd, SHARED_POS) : null, blocks, get(sd, FINAL_NORM));
     }
 
     private static float[] get(StateDict sd, String key) {
         return sd.tensor(key).data();
+    }
+
+    private static WeightMatrix matrix(StateDict sd, String key, Map<String, int[]> shapes, Storage storage) {
+        int[] s = shapes.get(key);
+        if (storage == Storage.AS_STORED && Bf16Tensors.isBf16(sd, key))
+            return WeightMatrix.ofBf16(s[0], s[1], Bf16Tensors.bits(sd, key, s));
+        return WeightMatrix.ofFloats(s[0], s[1], sd.tensor(key, s).data());
     }
 
     /**
@@ -115,10 +150,13 @@ public final class UmT5Checkpoint {
         return new T5Config(emb[0], emb[1], q[0], fc1[0], table[1], layers, table[0], shared);
     }
 
-    /** Writes {@code w} as a safetensors file with the reference key names (float32). */
+    /**
+     * Writes {@code w} as a safetensors file with the reference key names, all float32 (bf16-held matrices are
+     * widened one at a time while writing).
+     */
     public static void save(T5Weights w, Path file) {
         T5Config c = w.config();
-        Map<String, float[]> data = new LinkedHashMap<>();
+        Map<String, Object> data = new LinkedHashMap<>(); // float[] or WeightMatrix
         data.put(TOKEN_EMBEDDING, w.tokenEmbedding());
         if (c.sharedPos()) data.put(SHARED_POS, w.sharedPosEmbedding());
         for (int i = 0; i < c.numLayers(); i++) {
@@ -137,8 +175,15 @@ public final class UmT5Checkpoint {
         }
         data.put(FINAL_NORM, w.finalNorm());
         SafeTensorsWriter out = new SafeTensorsWriter();
-        for (Map.Entry<String, int[]> e : expectedShapes(c).entrySet())
-            out.add(e.getKey(), Tensor.of(data.get(e.getKey()), e.getValue()));
+        for (Map.Entry<String, int[]> e : expectedShapes(c).entrySet()) {
+            Object v = data.get(e.getKey());
+            int[] shape = e.getValue();
+            if (v instanceof float[] f) out.add(e.getKey(), Tensor.of(f, shape));
+            else out.add(e.getKey(), shape, () -> {
+                WeightMatrix m = (WeightMatrix) v;
+                return Tensor.of(m.isBf16() ? m.toFloats() : m.floats(), shape);
+            });
+        }
         out.write(file);
     }
 }

@@ -124,6 +124,19 @@ public final class WanDitCheckpoint {
 
     /** Writes {@code w} as a Wan2.1 safetensors checkpoint (float32). */
     public static void save(DitWeights w, Path file) {
+        Map<String, float[]> data = tensors(w);
+        Map<String, int[]> shapes = expectedShapes(w.config());
+        SafeTensorsWriter out = new SafeTensorsWriter();
+        for (Map.Entry<String, int[]> e : shapes.entrySet())
+            out.add(e.getKey(), Tensor.of(data.get(e.getKey()), e.getValue()));
+        out.write(file);
+    }
+
+    /**
+     * Every tensor of {@code w} under its checkpoint key, in {@link #expectedShapes} order; the arrays are the live
+     * weight arrays (no copy), so training can register them as parameters and a gradient twin gets the same names.
+     */
+    public static Map<String, float[]> tensors(DitWeights w) {
         DitConfig c = w.config();
         Map<String, float[]> data = new LinkedHashMap<>();
         data.put("patch_embedding.weight", w.patchEmbedding().weight());
@@ -160,11 +173,9 @@ public final class WanDitCheckpoint {
         }
         putLinear(data, "head.head", w.head());
         data.put("head.modulation", w.headModulation());
-        Map<String, int[]> shapes = expectedShapes(c);
-        SafeTensorsWriter out = new SafeTensorsWriter();
-        for (Map.Entry<String, int[]> e : shapes.entrySet())
-            out.add(e.getKey(), Tensor.of(data.get(e.getKey()), e.getValue()));
-        out.write(file);
+        Map<String, float[]> ordered = new LinkedHashMap<>();
+        for (String k : expectedShapes(c).keySet()) ordered.put(k, data.get(k));
+        return ordered;
     }
 
     private static void putLinear(Map<String, float[]> m, String prefix, Linear l) {

@@ -128,6 +128,27 @@ public final class WanVaeCheckpoint {
         return w;
     }
 
+    /**
+     * A tensor of a model under its reference key, as the model stores it: {@code data} is the LIVE array (not a
+     * copy) and {@code shape} its layout there (conv weights are taps-major {@code [out, kt, kh, kw, in]}, not the
+     * checkpoint's PyTorch layout; {@link #save} converts). For training code that registers parameters by name.
+     */
+    public record NamedTensor(String key, float[] data, int[] shape) {}
+
+    /** Every tensor of {@code w} with its reference key, in module order (see {@link NamedTensor}). */
+    public static List<NamedTensor> tensors(VaeWeights w) {
+        List<NamedTensor> out = new ArrayList<>();
+        for (Entry e : entries(w)) {
+            if (e.gamma() != null) out.add(new NamedTensor(e.key(), e.gamma(), new int[] {e.gamma().length}));
+            else if (e.isBias()) out.add(new NamedTensor(e.key(), e.conv().bias(), new int[] {e.conv().out()}));
+            else {
+                VaeWeights.Conv c = e.conv();
+                out.add(new NamedTensor(e.key(), c.weight(), new int[] {c.out(), c.kt(), c.kh(), c.kw(), c.in()}));
+            }
+        }
+        return out;
+    }
+
     /** Writes {@code w} as a safetensors file with the reference key names (float32, PyTorch layouts). */
     public static void save(VaeWeights w, Path file) {
         SafeTensorsWriter out = new SafeTensorsWriter();

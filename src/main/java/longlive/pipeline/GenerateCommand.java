@@ -113,17 +113,7 @@ public final class GenerateCommand implements java.util.concurrent.Callable<Inte
     }
 
     private Path resolveModel() throws IOException {
-        if (model != null) return model;
-        String env = System.getenv("LONGLIVE_MODEL");
-        if (env != null && !env.isBlank()) return Path.of(env);
-        Path shipped = Path.of("models", "default");
-        if (Files.isRegularFile(shipped.resolve("model.json"))) return shipped;
-        Path tmp = Files.createTempDirectory("longlive-random-tiny");
-        System.err.println("generate: no trained model ships yet and no --model was given: using a TINY RANDOM model ("
-                + tmp + "); the video will be NOISE.");
-        try (Parallel par = Parallel.serial()) {
-            return RandomModel.write(tmp, "tiny", 0, 0, 0, par);
-        }
+        return model != null ? model : VideoPipeline.defaultModel("generate");
     }
 
     /** The MP4, plus the PNG folder when asked. */

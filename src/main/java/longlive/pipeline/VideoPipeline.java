@@ -62,7 +62,7 @@ public final class VideoPipeline {
     /** Loads every weight file of {@code dir}; kernels run on {@code par} (which the caller closes). */
     public VideoPipeline(ModelDirectory dir, Parallel par) throws IOException {
         this.dir = dir;
-        DitWeights w = WanDitCheckpoint.load(dir.ditWeights(), dir.dit());
+        DitWeights w = dir.loadDit(new longlive.kernel.VectorMatMul(par)); // safetensors, or LongLive .pt + lora.pt
         this.model = new CausalDit(w, DitKernels.fast(par), dir.inference().ropeMode());
         UnigramTokenizer tok = UnigramTokenizer.load(dir.tokenizer(), dir.dit().textLen());
         this.text = new TextEncoder(tok, new T5Encoder(UmT5Checkpoint.load(dir.t5Weights(), dir.t5()),
@@ -77,6 +77,38 @@ public final class VideoPipeline {
 
     public TextEncoder textEncoder() {
         return text;
+    }
+
+    /** The loaded DiT, shared read-only by every session that drives its own {@link StreamingGenerator}. */
+    public CausalDit dit() {
+        return model;
+    }
+
+    /** The loaded VAE weights, shared read-only by every session's {@link StreamingVaeDecoder}. */
+    public VaeWeights vaeWeights() {
+        return vae;
+    }
+
+    public VaeKernels vaeKernels() {
+        return vaeKernels;
+    }
+
+    /**
+     * The model directory a command uses when none is given: {@code $LONGLIVE_MODEL}, then {@code ./models/default},
+     * else a freshly written tiny random model (noise; said on stderr, prefixed by {@code command}). The one place
+     * that choice lives, so shipping a trained default changes it for every command.
+     */
+    public static java.nio.file.Path defaultModel(String command) throws IOException {
+        String env = System.getenv("LONGLIVE_MODEL");
+        if (env != null && !env.isBlank()) return java.nio.file.Path.of(env);
+        java.nio.file.Path shipped = java.nio.file.Path.of("models", "default");
+        if (java.nio.file.Files.isRegularFile(shipped.resolve("model.json"))) return shipped;
+        java.nio.file.Path tmp = java.nio.file.Files.createTempDirectory("longlive-random-tiny");
+        System.err.println(command + ": no trained model ships yet and no --model was given: using a TINY RANDOM model ("
+                + tmp + "); the video will be NOISE.");
+        try (Parallel par = Parallel.serial()) {
+            return RandomModel.write(tmp, "tiny", 0, 0, 0, par);
+        }
     }
 
     /**
@@ -146,7 +178,7 @@ public final class VideoPipeline {
     }
 
     /** One decoded frame {@code [3, H, W]} in [-1, 1] to 8-bit RGB: {@code round((x + 1) * 127.5)}. */
-    static Frame toFrame(float[] px, int off, int width, int height) {
+    public static Frame toFrame(float[] px, int off, int width, int height) {
         int plane = width * height;
         byte[] rgb = new byte[3 * plane];
         for (int p = 0; p < plane; p++)

@@ -2,7 +2,8 @@ package longlive.text;
 
 /**
  * The weights of one umT5 encoder layer ({@code T5SelfAttention}): pre-norm self-attention, then a pre-norm gated
- * GELU-tanh feed-forward. No Linear has a bias. Row-major, PyTorch Linear layout {@code [out, in]}.
+ * GELU-tanh feed-forward. No Linear has a bias. The seven Linear weights are {@link WeightMatrix} in PyTorch layout
+ * {@code [out, in]}, held in float32 or bf16 (see {@link T5Weights}); norms and the position table are always float32.
  *
  * @param norm1       {@code [dim]} T5 RMSNorm weight before attention
  * @param q           {@code [dim_attn, dim]}
@@ -16,30 +17,43 @@ package longlive.text;
  * @param posEmbedding {@code [num_buckets, num_heads]} relative position bias of this layer, or null when the
  *                    config shares one table ({@code shared_pos})
  */
-public record T5BlockWeights(float[] norm1, float[] q, float[] k, float[] v, float[] o, float[] norm2, float[] gate,
-                             float[] fc1, float[] fc2, float[] posEmbedding) {
+public record T5BlockWeights(float[] norm1, WeightMatrix q, WeightMatrix k, WeightMatrix v, WeightMatrix o,
+                             float[] norm2, WeightMatrix gate, WeightMatrix fc1, WeightMatrix fc2,
+                             float[] posEmbedding) {
 
-    /** Zero-filled weights of the right sizes for {@code c} (a loader fills them). */
+    /** Zero-filled float32 weights of the right sizes for {@code c} (a loader fills them). */
     public static T5BlockWeights zeros(T5Config c) {
         int d = c.dim(), a = c.dimAttn(), f = c.dimFfn();
-        return new T5BlockWeights(new float[d], new float[a * d], new float[a * d], new float[a * d], new float[d * a],
-                new float[d], new float[f * d], new float[f * d], new float[d * f],
+        return new T5BlockWeights(new float[d], WeightMatrix.zeros(a, d), WeightMatrix.zeros(a, d),
+                WeightMatrix.zeros(a, d), WeightMatrix.zeros(d, a), new float[d], WeightMatrix.zeros(f, d),
+                WeightMatrix.zeros(f, d), WeightMatrix.zeros(d, f),
                 c.sharedPos() ? null : new float[c.numBuckets() * c.numHeads()]);
     }
 
-    /** Checks every array length against {@code c}; names the first wrong one. */
+    /** The seven Linear weights in module order q, k, v, o, gate, fc1, fc2. */
+    public java.util.List<WeightMatrix> matrices() {
+        return java.util.List.of(q, k, v, o, gate, fc1, fc2);
+    }
+
+    /** The same layer with every matrix converted by {@code f} (norms and position table shared). */
+    T5BlockWeights mapMatrices(java.util.function.UnaryOperator<WeightMatrix> f) {
+        return new T5BlockWeights(norm1, f.apply(q), f.apply(k), f.apply(v), f.apply(o), norm2, f.apply(gate),
+                f.apply(fc1), f.apply(fc2), posEmbedding);
+    }
+
+    /** Checks every shape against {@code c}; names the first wrong one. */
     void requireSizes(T5Config c, int layer) {
         int d = c.dim(), a = c.dimAttn(), f = c.dimFfn();
         String p = "T5 layer " + layer + ": ";
         size(p + "norm1", norm1, d);
-        size(p + "q", q, (long) a * d);
-        size(p + "k", k, (long) a * d);
-        size(p + "v", v, (long) a * d);
-        size(p + "o", o, (long) d * a);
+        shape(p + "q", q, a, d);
+        shape(p + "k", k, a, d);
+        shape(p + "v", v, a, d);
+        shape(p + "o", o, d, a);
         size(p + "norm2", norm2, d);
-        size(p + "gate", gate, (long) f * d);
-        size(p + "fc1", fc1, (long) f * d);
-        size(p + "fc2", fc2, (long) d * f);
+        shape(p + "gate", gate, f, d);
+        shape(p + "fc1", fc1, f, d);
+        shape(p + "fc2", fc2, d, f);
         if (c.sharedPos() != (posEmbedding == null))
             throw new IllegalArgumentException(p + (c.sharedPos()
                     ? "has its own position table but the config shares one (shared_pos true)"
@@ -51,5 +65,11 @@ public record T5BlockWeights(float[] norm1, float[] q, float[] k, float[] v, flo
         if (a == null || a.length != expected)
             throw new IllegalArgumentException(what + " has " + (a == null ? "no array" : a.length + " elements")
                     + ", expected " + expected);
+    }
+
+    static void shape(String what, WeightMatrix m, int rows, int cols) {
+        if (m == null || m.rows() != rows || m.cols() != cols)
+            throw new IllegalArgumentException(what + " is " + (m == null ? "missing" : m.toString())
+                    + ", expected [" + rows + ", " + cols + "]");
     }
 }

@@ -99,7 +99,7 @@ public final class T5Encoder {
         for (int j = 0; j < run; j++) keyValid[j] = mask[j] != 0;
         State s = new State(c, run);
         int d = c.dim();
-        for (int t = 0; t < run; t++) System.arraycopy(weights.tokenEmbedding(), (int) ids[t] * d, s.x, t * d, d);
+        for (int t = 0; t < run; t++) weights.tokenEmbedding().copyRow((int) ids[t], s.x, t * d);
         for (int layer = 0; layer < c.numLayers(); layer++) block(s, run, layer, keyValid);
         kernels.rmsNorm().forward(kernels.parallel(), s.x, 0, s.x, 0, run, d, weights.finalNorm(), T5Config.EPS,
                 null, 0);
@@ -123,17 +123,17 @@ public final class T5Encoder {
         var par = kernels.parallel();
         // attention sub-layer: x += o(attn(norm1(x)))
         kernels.rmsNorm().forward(par, s.x, 0, s.h, 0, len, d, b.norm1(), T5Config.EPS, null, 0);
-        mm.linear(len, d, a, s.h, 0, b.q(), 0, null, s.q, 0);
-        mm.linear(len, d, a, s.h, 0, b.k(), 0, null, s.k, 0);
-        mm.linear(len, d, a, s.h, 0, b.v(), 0, null, s.v, 0);
+        b.q().linear(mm, len, s.h, 0, s.q, 0, false);
+        b.k().linear(mm, len, s.h, 0, s.k, 0, false);
+        b.v().linear(mm, len, s.h, 0, s.v, 0, false);
         attention(s, len, weights.positionTable(layer), keyValid);
-        mm.gemm(len, d, a, s.attn, 0, false, b.o(), 0, true, null, s.x, 0, true);
+        b.o().linear(mm, len, s.attn, 0, s.x, 0, true);
         // feed-forward sub-layer: x += fc2(fc1(h) * gelu(gate(h)))
         kernels.rmsNorm().forward(par, s.x, 0, s.h, 0, len, d, b.norm2(), T5Config.EPS, null, 0);
-        mm.linear(len, d, f, s.h, 0, b.gate(), 0, null, s.gate, 0);
-        mm.linear(len, d, f, s.h, 0, b.fc1(), 0, null, s.up, 0);
+        b.gate().linear(mm, len, s.h, 0, s.gate, 0, false);
+        b.fc1().linear(mm, len, s.h, 0, s.up, 0, false);
         kernels.activations().geluGated(par, s.gate, 0, s.up, 0, s.gate, 0, len * f);
-        mm.gemm(len, d, f, s.gate, 0, false, b.fc2(), 0, true, null, s.x, 0, true);
+        b.fc2().linear(mm, len, s.gate, 0, s.x, 0, true);
     }
 
     /**

@@ -63,6 +63,11 @@ public final class ClipStream implements Iterator<Sample> {
         return new Sample(index, script, GroundTruth.frames(script, opt.width(), opt.height()));
     }
 
+    /** The script seed sample {@code index} is generated from (lets a training split exclude held-out scripts). */
+    public long scriptSeed(long index) {
+        return mix(seed, index);
+    }
+
     /** SplitMix64 finaliser of (seed, index): neighbouring indices give unrelated scripts. */
     static long mix(long seed, long index) {
         long z = seed * 0x9E3779B97F4A7C15L + index * 0xBF58476D1CE4E5B9L + 0x94D049BB133111EBL;

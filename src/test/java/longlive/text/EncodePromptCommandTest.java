@@ -33,4 +33,32 @@ class EncodePromptCommandTest {
             assertEquals(2 * 16, sd.longs("mask").length);
         }
     }
+
+    @Test
+    void benchModeTimesRandomWeightsWithoutFiles(@TempDir Path tmp) throws Exception {
+        Path cfg = tmp.resolve("t5_config.json");
+        java.nio.file.Files.writeString(cfg, "{\"vocab_size\": 64, \"dim\": 32, \"dim_attn\": 24, \"dim_ffn\": 48,"
+                + " \"num_heads\": 3, \"num_layers\": 2, \"num_buckets\": 16, \"shared_pos\": false}");
+        var buf = new java.io.ByteArrayOutputStream();
+        var old = System.out;
+        int code;
+        try {
+            System.setOut(new java.io.PrintStream(buf, true));
+            code = new CommandLine(new EncodePromptCommand()).execute("--random", cfg.toString(), "--text-len", "24",
+                    "--threads", "1", "--bench-tokens", "5,24", "--repeat", "2");
+        } finally {
+            System.setOut(old);
+        }
+        String text = buf.toString();
+        assertEquals(0, code, text);
+        org.junit.jupiter.api.Assertions.assertTrue(text.contains("matrices held in bf16")
+                && text.contains(" 5 real tokens (of 24)") && text.contains("24 real tokens (of 24)")
+                && text.contains("peak RSS (VmHWM)"), text);
+        // neither or both of --t5 / --random is an error, as is a length past --text-len
+        var cmd = new CommandLine(new EncodePromptCommand());
+        cmd.setErr(new java.io.PrintWriter(new java.io.StringWriter()));
+        org.junit.jupiter.api.Assertions.assertNotEquals(0, cmd.execute("--bench-tokens", "5"));
+        org.junit.jupiter.api.Assertions.assertNotEquals(0, cmd.execute("--random", cfg.toString(), "--text-len", "8",
+                "--bench-tokens", "9"));
+    }
 }

@@ -90,11 +90,11 @@ class T5EncoderTest {
                 && msg.contains("blocks.0.ffn.gate.1.weight"), msg);
         // The typed weights refuse wrong sizes too (a hand-built model).
         var b = w.blocks().get(0);
-        var bad = new T5BlockWeights(b.norm1(), b.q(), b.k(), b.v(), new float[3], b.norm2(), b.gate(), b.fc1(), b.fc2(),
+        var bad = new T5BlockWeights(b.norm1(), b.q(), b.k(), b.v(), WeightMatrix.zeros(24, 32), b.norm2(), b.gate(), b.fc1(), b.fc2(),
                 b.posEmbedding());
         IllegalArgumentException e2 = assertThrows(IllegalArgumentException.class, () -> new T5Weights(T5Config.TINY,
                 w.tokenEmbedding(), null, java.util.List.of(bad, w.blocks().get(1)), w.finalNorm()));
-        assertTrue(e2.getMessage().contains("T5 layer 0: o has 3 elements, expected 768"), e2.getMessage());
+        assertTrue(e2.getMessage().contains("T5 layer 0: o is F32[24, 32], expected [32, 24]"), e2.getMessage());
     }
 
     @Test
@@ -120,7 +120,8 @@ class T5EncoderTest {
             fromPth = UmT5Checkpoint.load(sd, c);
         }
         TextReplayCase ref = TextReplayCase.read(golden);
-        float[] a = ref.weights().blocks().get(1).fc2(), b = fromPth.blocks().get(1).fc2();
+        float[] a = ref.weights().blocks().get(1).fc2().floats(), b = fromPth.blocks().get(1).fc2().toFloats();
+        assertTrue(fromPth.blocks().get(1).fc2().isBf16() && fromPth.tokenEmbedding().isBf16(), "bf16 kept as bf16");
         for (int i = 0; i < a.length; i++) assertEquals(bf16(a[i]), b[i], "fc2[" + i + "]");
         TextReplayCase fromPthCase = new TextReplayCase(fromPth.config(), fromPth, ref.batch(), ref.length(),
                 ref.tokenIds(), ref.mask());
@@ -150,7 +151,7 @@ class T5EncoderTest {
             assertEquals(c, UmT5Checkpoint.inferConfig(sd));
             T5Weights back = UmT5Checkpoint.load(sd, c);
             assertArrayEquals(w.sharedPosEmbedding(), back.sharedPosEmbedding());
-            assertArrayEquals(w.blocks().get(2).gate(), back.blocks().get(2).gate());
+            assertArrayEquals(w.blocks().get(2).gate().floats(), back.blocks().get(2).gate().floats());
         }
         assertTrue(Files.size(f) > 4L * c.parameterCount());
     }
