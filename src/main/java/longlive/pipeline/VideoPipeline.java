@@ -1,6 +1,11 @@
 package longlive.pipeline;
 
 import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 import longlive.dit.CausalDit;
 import longlive.dit.DitKernels;
@@ -9,6 +14,7 @@ import longlive.io.UmT5Checkpoint;
 import longlive.io.WanDitCheckpoint;
 import longlive.io.WanVaeCheckpoint;
 import longlive.kernel.Parallel;
+import longlive.kernel.VectorMatMul;
 import longlive.stream.SeededNoise;
 import longlive.stream.StreamingGenerator;
 import longlive.tensor.Tensor;
@@ -62,7 +68,7 @@ public final class VideoPipeline {
     /** Loads every weight file of {@code dir}; kernels run on {@code par} (which the caller closes). */
     public VideoPipeline(ModelDirectory dir, Parallel par) throws IOException {
         this.dir = dir;
-        DitWeights w = dir.loadDit(new longlive.kernel.VectorMatMul(par)); // safetensors, or LongLive .pt + lora.pt
+        DitWeights w = dir.loadDit(new VectorMatMul(par)); // safetensors, or LongLive .pt + lora.pt
         this.model = new CausalDit(w, DitKernels.fast(par), dir.inference().ropeMode());
         UnigramTokenizer tok = UnigramTokenizer.load(dir.tokenizer(), dir.dit().textLen());
         this.text = new TextEncoder(tok, new T5Encoder(UmT5Checkpoint.load(dir.t5Weights(), dir.t5()),
@@ -94,21 +100,35 @@ public final class VideoPipeline {
     }
 
     /**
-     * The model directory a command uses when none is given: {@code $LONGLIVE_MODEL}, then {@code ./models/default},
-     * else a freshly written tiny random model (noise; said on stderr, prefixed by {@code command}). The one place
+     * The model directory a command uses when none is given: {@code $LONGLIVE_MODEL}, then {@code models/default} (in the working
+     * directory, then in the checkout the jar was built in), else a freshly written tiny random model (noise; said on stderr, prefixed by {@code command}). The one place
      * that choice lives, so shipping a trained default changes it for every command.
      */
-    public static java.nio.file.Path defaultModel(String command) throws IOException {
+    public static Path defaultModel(String command) throws IOException {
         String env = System.getenv("LONGLIVE_MODEL");
-        if (env != null && !env.isBlank()) return java.nio.file.Path.of(env);
-        java.nio.file.Path shipped = java.nio.file.Path.of("models", "default");
-        if (java.nio.file.Files.isRegularFile(shipped.resolve("model.json"))) return shipped;
-        java.nio.file.Path tmp = java.nio.file.Files.createTempDirectory("longlive-random-tiny");
+        if (env != null && !env.isBlank()) return Path.of(env);
+        for (Path shipped : shippedModelCandidates())
+            if (Files.isRegularFile(shipped.resolve("model.json"))) return shipped;
+        Path tmp = Files.createTempDirectory("longlive-random-tiny");
         System.err.println(command + ": no trained model ships yet and no --model was given: using a TINY RANDOM model ("
                 + tmp + "); the video will be NOISE.");
         try (Parallel par = Parallel.serial()) {
             return RandomModel.write(tmp, "tiny", 0, 0, 0, par);
         }
+    }
+
+    /** {@code models/default} under the working directory, then under the checkout the jar was built in. */
+    private static List<Path> shippedModelCandidates() {
+        List<Path> out = new ArrayList<>();
+        out.add(Path.of("models", "default"));
+        try {
+            Path jar = Path.of(VideoPipeline.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path root = jar.getParent() == null ? null : jar.getParent().getParent(); // <root>/target/longlive-all.jar
+            if (root != null) out.add(root.resolve("models").resolve("default"));
+        } catch (URISyntaxException | SecurityException | NullPointerException e) {
+            // no code source (unusual class loader): the working directory is the only place to look
+        }
+        return out;
     }
 
     /**
