@@ -95,11 +95,11 @@ public final class RandomModel {
         return dir;
     }
 
-    private static void writeJson(Path f, ObjectNode n) throws IOException {
+    public static void writeJson(Path f, ObjectNode n) throws IOException {
         Files.writeString(f, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n");
     }
 
-    static ObjectNode inferenceJson(InferenceConfig c) {
+    public static ObjectNode inferenceJson(InferenceConfig c) {
         ObjectNode n = JSON.createObjectNode();
         n.put("num_frame_per_block", c.numFramePerBlock());
         ArrayNode a = n.putArray("denoising_step_list");
@@ -114,7 +114,7 @@ public final class RandomModel {
         return n;
     }
 
-    static ObjectNode ditJson(DitConfig c) {
+    public static ObjectNode ditJson(DitConfig c) {
         ObjectNode n = JSON.createObjectNode();
         n.put("model_type", c.modelType());
         n.put("dim", c.dim());
@@ -133,7 +133,7 @@ public final class RandomModel {
         return n;
     }
 
-    static ObjectNode t5Json(T5Config c) {
+    public static ObjectNode t5Json(T5Config c) {
         ObjectNode n = JSON.createObjectNode();
         n.put("vocab_size", c.vocabSize());
         n.put("dim", c.dim());
@@ -146,7 +146,7 @@ public final class RandomModel {
         return n;
     }
 
-    static ObjectNode vaeJson(VaeConfig c) {
+    public static ObjectNode vaeJson(VaeConfig c) {
         ObjectNode n = JSON.createObjectNode();
         n.put("dim", c.dim());
         n.put("z_dim", c.zDim());

@@ -85,6 +85,14 @@ public final class ClipBatchSource {
         return new ClipBatch(index, px, f, h, w, drop ? "" : s.caption(), drop, s);
     }
 
+    /** A world sample (e.g. a held-out one) as a clip with its caption, {@code size x size}. */
+    static ClipBatch asBatch(long index, Sample s, int size) {
+        List<Frame> frames = s.frames();
+        float[] px = new float[frames.size() * 3 * size * size];
+        for (int t = 0; t < frames.size(); t++) toPixels(frames.get(t), px, t * 3 * size * size);
+        return new ClipBatch(index, px, frames.size(), size, size, s.caption(), false, s);
+    }
+
     /** Whether clip {@code index} gets the unconditional (empty) caption. */
     public boolean dropsCaption(long index) {
         return captionDropout > 0 && StepRng.of(seed, StepRng.DROPOUT, index).nextDouble() < captionDropout;

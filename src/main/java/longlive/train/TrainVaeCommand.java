@@ -54,6 +54,10 @@ public final class TrainVaeCommand implements Callable<Integer> {
     @Option(names = "--kl-weight", defaultValue = "1e-6", description = "KL weight relative to L1 (default: ${DEFAULT-VALUE}, Wan's 3e-6 : 3).")
     double klWeight;
 
+    @Option(names = "--mse-weight", defaultValue = "1.0",
+            description = "Weight of a squared-error term added to L1; keeps small objects from being averaged into the background (default: ${DEFAULT-VALUE}).")
+    double mseWeight;
+
     @Option(names = "--grad-clip", defaultValue = "1.0", description = "Max gradient norm (default: ${DEFAULT-VALUE}).")
     double gradClip;
 
@@ -84,7 +88,7 @@ public final class TrainVaeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         VaeConfig cfg = new VaeConfig(dim, zDim, List.of(1, 2, 4, 4), resBlocks, List.of(), List.of(false, true, true));
-        VaeTraining.Options o = new VaeTraining.Options(cfg, size, crop, frames, batch, steps, minutes, lr, warmup, klWeight,
+        VaeTraining.Options o = new VaeTraining.Options(cfg, size, crop, frames, batch, steps, minutes, lr, warmup, klWeight, mseWeight,
                 gradClip, ema, weightDecay, seed, saveEvery, logEvery, evalClips, statsClips, out,
                 threads == null ? Runtime.getRuntime().availableProcessors() : threads);
         VaeTraining.run(o, System.out);

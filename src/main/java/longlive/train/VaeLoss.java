@@ -33,13 +33,24 @@ public record VaeLoss(double loss, double l1, double mse, double kl) {
      */
     public static VaeLoss compute(float[] recon, float[] x, int n, float[] mu, float[] logvar, int m, double klWeight,
                                   double scale, float[] dRecon, float[] dMu, float[] dLogvar) {
+        return compute(recon, x, n, mu, logvar, m, klWeight, 0, scale, dRecon, dMu, dLogvar);
+    }
+
+    /**
+     * As above with an extra {@code mseWeight * mean (recon - x)^2} term. Why: L1 alone pulls every pixel toward the
+     * clip's median, which on Shapes-world clips is the background; a small object then contributes almost nothing and
+     * training stalls below the mean-colour baseline. The squared error weighs the object's large residuals enough to
+     * leave that plateau.
+     */
+    public static VaeLoss compute(float[] recon, float[] x, int n, float[] mu, float[] logvar, int m, double klWeight,
+                                  double mseWeight, double scale, float[] dRecon, float[] dMu, float[] dLogvar) {
         double l1 = 0, se = 0;
-        float g = (float) (scale / n);
+        float g = (float) (scale / n), g2 = (float) (2 * mseWeight * scale / n);
         for (int i = 0; i < n; i++) {
             double d = (double) recon[i] - x[i];
             l1 += Math.abs(d);
             se += d * d;
-            if (dRecon != null) dRecon[i] += d > 0 ? g : d < 0 ? -g : 0f;
+            if (dRecon != null) dRecon[i] += (d > 0 ? g : d < 0 ? -g : 0f) + g2 * (float) d;
         }
         double kl = 0, w = klWeight * scale / n;
         for (int i = 0; i < m; i++) {
@@ -48,6 +59,6 @@ public record VaeLoss(double loss, double l1, double mse, double kl) {
             if (dMu != null) dMu[i] += (float) (w * mu[i]);
             if (dLogvar != null && logvar[i] >= -30f && logvar[i] <= 20f) dLogvar[i] += (float) (w * 0.5 * (v - 1));
         }
-        return new VaeLoss(l1 / n + klWeight * kl / n, l1 / n, se / n, kl);
+        return new VaeLoss(l1 / n + mseWeight * se / n + klWeight * kl / n, l1 / n, se / n, kl);
     }
 }

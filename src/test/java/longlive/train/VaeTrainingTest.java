@@ -71,7 +71,7 @@ class VaeTrainingTest {
     }
 
     private static VaeTraining.Options options(Path out, long steps) {
-        return new VaeTraining.Options(TINY, 32, 0, 17, 1, steps, 0, 1e-3, 2, 1e-6, 1.0, 0.9, 0.0, 5, 2, 1, 1, 2, out, 1);
+        return new VaeTraining.Options(TINY, 32, 0, 17, 1, steps, 0, 1e-3, 2, 1e-6, 1.0, 1.0, 0.9, 0.0, 5, 2, 1, 1, 2, out, 1);
     }
 
     private static float[] read(Path file, String key) {

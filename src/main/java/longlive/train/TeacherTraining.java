@@ -1,0 +1,395 @@
+package longlive.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.zip.CRC32;
+import longlive.dit.DitConfig;
+import longlive.dit.DitKernels;
+import longlive.dit.DitParams;
+import longlive.dit.DitTape;
+import longlive.dit.DitTraining;
+import longlive.dit.DitWeights;
+import longlive.io.UmT5Checkpoint;
+import longlive.io.WanDitCheckpoint;
+import longlive.io.WanVaeCheckpoint;
+import longlive.kernel.Parallel;
+import longlive.pipeline.RandomModel;
+import longlive.sampling.FlowMatchSchedule;
+import longlive.stream.InferenceConfig;
+import longlive.text.T5Backward;
+import longlive.text.T5Config;
+import longlive.text.T5Kernels;
+import longlive.text.T5Tape;
+import longlive.text.T5Weights;
+import longlive.text.tokenizer.CaptionTokenizerBuilder;
+import longlive.text.tokenizer.TokenizedPrompt;
+import longlive.text.tokenizer.UnigramTokenizer;
+import longlive.vae.LatentStats;
+import longlive.vae.VaeConfig;
+import longlive.vae.VaeKernels;
+import longlive.vae.VaeWeights;
+import longlive.vae.WanVae;
+import longlive.world.ClipStream;
+import longlive.world.Script;
+
+/**
+ * Training stages 2 and 3 together: a bidirectional teacher DiT trained with flow matching on VAE latents of
+ * Shapes-world clips, conditioned through a small umT5 encoder that learns jointly (the prompt embedding's gradient
+ * from the DiT's cross-attention flows back into the encoder) and is frozen afterwards, as the real umT5 is for
+ * every later stage. Captions are dropped to "" with probability {@code captionDropout} so that the teacher can be
+ * guided with classifier-free guidance.
+ *
+ * <p>Per sample: one timestep index for the whole clip ({@link TimestepSampler#flowIndices} with one block, the
+ * bidirectional teacher's draw), {@code x_t = (1−σ)x0 + σε}, target {@code ε − x0}, the reference's bell-shaped
+ * weight ({@link FlowMatchLoss}). Randomness derives from (seed, step, sample) ({@link StepRng}), so a resumed run
+ * continues bit for bit.
+ *
+ * <p>Output: {@code RUN/teacher/}, a complete model directory (EMA weights; the VAE copied from stage 1; the
+ * tokenizer built from the world's captions), and {@code RUN/teacher_summary.json} with held-out flow losses.
+ */
+public final class TeacherTraining implements Trainer.Stage {
+    static final String PART = "teacher";
+    /** Held-out timestep indices at which the summary reports the flow loss (low to high noise). */
+    static final int[] EVAL_INDICES = {100, 300, 500, 700, 900};
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * @param vaeRun         a stage-1 run directory (holds {@code vae/})
+     * @param runDir         this stage's run directory
+     * @param dit            the teacher's architecture ({@code in_dim}, {@code out_dim}, {@code text_dim} must match
+     *                       the VAE and text encoder; see {@link #ditConfig})
+     * @param t5             the text encoder's architecture; {@code vocab_size} is replaced by the tokenizer's
+     * @param size           clip height and width
+     * @param latentFrames   latent frames per clip (video frames {@code 1 + 4(F−1)})
+     * @param clips          distinct training clips (encoded once)
+     * @param captionDropout probability of the unconditional prompt
+     * @param shift          the flow-matching schedule's shift (the reference's {@code timestep_shift})
+     */
+    public record Options(Path vaeRun, Path runDir, DitConfig dit, T5Config t5, int size, int latentFrames, int clips,
+                          int batch, double lr, int warmup, long steps, double gradClip, double emaDecay,
+                          double weightDecay, double captionDropout, double shift, long seed, int evalClips, int threads) {
+        public Options {
+            if (latentFrames < 5) throw new IllegalArgumentException("--latent-frames must be >= 5 (clips of >= 17 frames)");
+            if (clips < 1 || batch < 1 || evalClips < 0 || threads < 1)
+                throw new IllegalArgumentException("clips, batch and threads must be >= 1");
+            if (!(lr > 0) || warmup < 0 || !(gradClip > 0) || !(emaDecay >= 0 && emaDecay < 1))
+                throw new IllegalArgumentException("bad lr / warm-up / grad clip / EMA decay");
+            if (!(captionDropout >= 0 && captionDropout < 1)) throw new IllegalArgumentException("--caption-dropout must be in [0, 1)");
+        }
+
+        int videoFrames() {
+            return 1 + 4 * (latentFrames - 1);
+        }
+    }
+
+    /** The teacher's DiT config for a VAE with {@code zDim} channels and a text encoder of width {@code textDim}. */
+    public static DitConfig ditConfig(int dim, int ffnDim, int heads, int layers, int zDim, int textLen, int textDim) {
+        return new DitConfig("t2v", dim, ffnDim, Math.max(32, dim / 2), heads, layers, zDim, zDim, textLen, textDim,
+                1, 2, 2, 1e-6, true, true);
+    }
+
+    private final Options o;
+    private final PrintStream log;
+    private final Parallel par;
+    private final UnigramTokenizer tokenizer;
+    private final Path tokenizerFile;
+    private final VaeConfig vaeConfig;
+    private final LatentStats stats;
+    private final LatentClips train, heldOut;
+    private final DitConfig ditConfig;
+    private final T5Config t5Config;
+    private final DitWeights dit, ditGrad;
+    private final T5Weights t5, t5Grad;
+    private final DitTraining ditTrain;
+    private final T5Backward t5Train;
+    private final DitTape tape;
+    private final T5Tape t5Tape;
+    private final ParamSet params;
+    private final AdamW adam;
+    private final Ema ema;
+    private final FlowMatchLoss flow;
+    private final float[] x0, noise, xt, pred, dPred, dPrompt, timesteps;
+
+    public TeacherTraining(Options o, PrintStream log) throws IOException {
+        this.o = o;
+        this.log = log;
+        this.par = new Parallel(o.threads());
+        Files.createDirectories(o.runDir());
+        tokenizerFile = o.runDir().resolve("tokenizer.json");
+        if (!Files.isRegularFile(tokenizerFile)) {
+            CaptionTokenizerBuilder.Vocabulary v = CaptionTokenizerBuilder.buildWorldTokenizer(o.seed(), 4000, tokenizerFile);
+            log.printf("tokenizer: %d pieces built from the world's captions -> %s%n", v.size(), tokenizerFile);
+        }
+        tokenizer = UnigramTokenizer.load(tokenizerFile, o.dit().textLen());
+        T5Config tc = o.t5();
+        t5Config = new T5Config(tokenizer.vocabSize(), tc.dim(), tc.dimAttn(), tc.dimFfn(), tc.numHeads(), tc.numLayers(),
+                tc.numBuckets(), tc.sharedPos());
+
+        Path vaeDir = o.vaeRun().resolve("vae");
+        vaeConfig = VaeConfig.fromJson(vaeDir.resolve("vae_config.json"));
+        JsonStats js = JSON.readValue(vaeDir.resolve("latent_stats.json").toFile(), JsonStats.class);
+        stats = new LatentStats(js.mean, js.std);
+        VaeWeights vw = WanVaeCheckpoint.load(vaeDir.resolve("model.safetensors"), vaeConfig);
+        ditConfig = o.dit();
+        if (ditConfig.inDim() != vaeConfig.zDim() || ditConfig.outDim() != vaeConfig.zDim())
+            throw new IllegalArgumentException("teacher in/out dim " + ditConfig.inDim() + "/" + ditConfig.outDim()
+                    + " must equal the VAE's z_dim " + vaeConfig.zDim());
+        if (ditConfig.textDim() != t5Config.dim())
+            throw new IllegalArgumentException("teacher text_dim " + ditConfig.textDim() + " must equal the text encoder's dim " + t5Config.dim());
+
+        WanVae vae = new WanVae(vw, VaeKernels.fast(par));
+        ClipStream.Options clipOpt = new ClipStream.Options(o.size(), o.size(), o.videoFrames(), 0.0, Script.DEFAULT_FPS);
+        String origin = "vae-crc32=" + crc(vaeDir.resolve("model.safetensors")) + ";clips=" + clipOpt + ";seed=" + o.seed();
+        ClipBatchSource src = new ClipBatchSource(o.seed(), clipOpt, 0.0);
+        train = LatentClips.loadOrEncode(o.runDir().resolve("latents.bin"), origin, src::clip, o.clips(), vae, stats, log);
+        ClipStream held = new ClipStream(ClipBatchSource.HELD_OUT_SEED, clipOpt);
+        heldOut = o.evalClips() == 0 ? null : LatentClips.loadOrEncode(o.runDir().resolve("latents-heldout.bin"),
+                origin + ";held-out", i -> ClipBatchSource.asBatch(i, held.sample(i), o.size()), o.evalClips(), vae, stats, log);
+
+        dit = DitWeights.random(ditConfig, o.seed() + 11, par);
+        zeroHead(dit);
+        ditGrad = DitTraining.zerosLike(dit);
+        t5 = T5Weights.random(t5Config, o.seed() + 12, par);
+        t5Grad = T5Weights.zeros(t5Config);
+        DitKernels dk = DitKernels.fast(par);
+        ditTrain = new DitTraining(dit, dk);
+        t5Train = new T5Backward(t5, T5Kernels.fast(par));
+        int fsl = ditConfig.frameSeqLen(train.height(), train.width());
+        tape = new DitTape(ditConfig, train.frames(), fsl);
+        t5Tape = new T5Tape(t5Config, ditConfig.textLen());
+        params = new ParamSet();
+        DitParams.register(dit, ditGrad, (name, v, g, shape) -> params.add("dit." + name, v, g, shape));
+        ParamSet textParams = new ParamSet();
+        T5Backward.registerParams(textParams, t5, t5Grad);
+        for (Param p : textParams) params.add("text." + p.name(), p.value(), p.grad(), p.shape());
+        adam = new AdamW(params, new AdamWConfig(0.9, 0.999, 1e-8, o.weightDecay()));
+        ema = new Ema(params, o.emaDecay());
+        flow = new FlowMatchLoss(new FlowMatchSchedule(o.shift()));
+        int n = train.clipSize();
+        x0 = new float[n];
+        noise = new float[n];
+        xt = new float[n];
+        pred = new float[n];
+        dPred = new float[n];
+        dPrompt = new float[ditConfig.textLen() * ditConfig.textDim()];
+        timesteps = new float[train.frames()];
+        log.printf("teacher: DiT dim %d, %d layers, %d heads (%d tokens per clip); text encoder dim %d, %d layers, vocab %d; "
+                        + "%s parameters; latents %dx%dx%dx%d from %d clips; batch %d, lr %.2g, caption dropout %.2f, %d threads%n",
+                ditConfig.dim(), ditConfig.numLayers(), ditConfig.numHeads(), fsl * train.frames(), t5Config.dim(),
+                t5Config.numLayers(), t5Config.vocabSize(), params.count(), train.frames(), train.channels(), train.height(),
+                train.width(), train.count(), o.batch(), o.lr(), o.captionDropout(), o.threads());
+    }
+
+    /** Wan's init zeroes the output head, so the untrained model predicts zero velocity. */
+    static void zeroHead(DitWeights w) {
+        Arrays.fill(w.head().weight(), 0f);
+        Arrays.fill(w.head().bias(), 0f);
+    }
+
+    private static String crc(Path f) throws IOException {
+        CRC32 c = new CRC32();
+        c.update(Files.readAllBytes(f));
+        return Long.toHexString(c.getValue());
+    }
+
+    /** The latent-stats file's shape. */
+    static final class JsonStats {
+        public float[] mean, std;
+    }
+
+    @Override
+    public String name() {
+        return PART;
+    }
+
+    double lr(long step) {
+        if (step < o.warmup()) return o.lr() * (step + 1) / o.warmup();
+        double p = Math.min(1.0, (double) (step - o.warmup()) / Math.max(1, o.steps() - o.warmup()));
+        return o.lr() * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * p)));
+    }
+
+    @Override
+    public Trainer.StepResult step(long step) {
+        params.zeroGrad();
+        double loss = 0;
+        for (int b = 0; b < o.batch(); b++) {
+            long draw = step * o.batch() + b;
+            int clip = StepRng.of(o.seed(), StepRng.DATA, draw).nextInt(train.count());
+            boolean drop = StepRng.of(o.seed(), StepRng.DROPOUT, draw).nextDouble() < o.captionDropout();
+            train.copy(clip, x0);
+            int[] idx = TimestepSampler.flowIndices(StepRng.of(o.seed(), StepRng.TIMESTEP, draw), train.frames(), train.frames());
+            VaeTraining.gaussian(StepRng.of(o.seed(), StepRng.NOISE, draw), noise);
+            loss += sample(drop ? "" : train.caption(clip), idx, 1.0 / o.batch(), true);
+        }
+        double norm = params.clipGradNorm(o.gradClip());
+        if (!Double.isFinite(norm)) throw new IllegalStateException("teacher step " + step + ": gradient norm " + norm);
+        double lr = lr(step);
+        adam.step(lr);
+        ema.update();
+        return new Trainer.StepResult(loss / o.batch(), norm, lr);
+    }
+
+    /**
+     * Flow loss of {@code x0} (in the field) under {@code caption} at per-frame table indices {@code idx}; with
+     * {@code backward}, accumulates gradients scaled by {@code scale} into the DiT and text-encoder gradients.
+     */
+    private double sample(String caption, int[] idx, double scale, boolean backward) {
+        TokenizedPrompt tp = tokenizer.encode(caption);
+        float[] prompt = t5Train.forward(t5Tape, tp.ids(), tp.mask());
+        flow.noisyInput(x0, noise, idx, train.clipSize() / train.frames(), xt);
+        for (int f = 0; f < timesteps.length; f++) timesteps[f] = flow.timestep(idx[f]);
+        ditTrain.forward(tape, xt, 0, train.frames(), train.height(), train.width(), timesteps, prompt,
+                ditConfig.textLen(), null, pred, 0);
+        double l = flow.loss(pred, x0, noise, idx, train.clipSize() / train.frames(), backward ? dPred : null);
+        if (backward) {
+            float s = (float) scale;
+            for (int i = 0; i < dPred.length; i++) dPred[i] *= s;
+            Arrays.fill(dPrompt, 0f);
+            ditTrain.backward(tape, dPred, 0, ditGrad, null, 0, null, 0, dPrompt);
+            t5Train.backward(t5Tape, dPrompt, t5Grad);
+        }
+        return l;
+    }
+
+    /** Mean held-out flow loss at each of {@link #EVAL_INDICES} (current weights; fixed noise per clip). */
+    double[] heldOutLoss() {
+        double[] out = new double[EVAL_INDICES.length];
+        if (heldOut == null) return out;
+        int[] idx = new int[heldOut.frames()];
+        for (int k = 0; k < EVAL_INDICES.length; k++) {
+            Arrays.fill(idx, EVAL_INDICES[k]);
+            double sum = 0;
+            for (int i = 0; i < heldOut.count(); i++) {
+                heldOut.copy(i, x0);
+                VaeTraining.gaussian(new SplittableRandom(1000L * i + k), noise);
+                sum += sample(heldOut.caption(i), idx, 0, false);
+            }
+            out[k] = sum / heldOut.count();
+        }
+        return out;
+    }
+
+    @Override
+    public TrainCheckpoint checkpoint(long stepsDone) {
+        TrainCheckpoint ck = TrainCheckpoint.at(stepsDone).params(PART, params).optimizer(PART, adam).ema(PART, ema)
+                .seed("train", o.seed());
+        ck.meta().put("stage", PART);
+        ck.meta().set("dit_config", RandomModel.ditJson(ditConfig));
+        ck.meta().set("t5_config", RandomModel.t5Json(t5Config));
+        return ck;
+    }
+
+    @Override
+    public void restore(SavedCheckpoint ck) {
+        String want = RandomModel.ditJson(ditConfig).toString() + RandomModel.t5Json(t5Config);
+        String saved = ck.meta().path("dit_config").toString() + ck.meta().path("t5_config");
+        if (!want.equals(saved))
+            throw new IllegalArgumentException(ck.dir() + " was trained with " + saved + ", not " + want + " (use another run directory)");
+        ck.restoreParams(PART, params);
+        ck.restoreOptimizer(PART, adam);
+        ck.restoreEma(PART, ema);
+    }
+
+    /**
+     * Writes {@code RUN/teacher/} (EMA weights) and {@code RUN/teacher_summary.json}; returns the model directory.
+     * The raw weights are restored afterwards, so training could go on.
+     */
+    public Path export(long steps, double seconds) throws IOException {
+        double[] raw = heldOutLoss();
+        float[][] saved = new float[params.size()][];
+        int i = 0;
+        for (Param p : params) saved[i++] = p.value().clone();
+        ema.copyTo(params);
+        double[] smooth = heldOutLoss();
+        Path dir = o.runDir().resolve("teacher");
+        try {
+            writeModel(dir, "shapes-teacher", "bidirectional flow-matching teacher (training stage 3): not a streaming model");
+        } finally {
+            i = 0;
+            for (Param p : params) System.arraycopy(saved[i], 0, p.value(), 0, saved[i++].length);
+        }
+        ObjectNode sum = JSON.createObjectNode();
+        sum.put("steps", steps);
+        sum.put("seconds_this_run", seconds);
+        sum.put("held_out_clips", heldOut == null ? 0 : heldOut.count());
+        var ix = sum.putArray("eval_timestep_indices");
+        for (int v : EVAL_INDICES) ix.add(v);
+        var a = sum.putArray("held_out_flow_loss_ema");
+        for (double v : smooth) a.add(v);
+        var b = sum.putArray("held_out_flow_loss_raw");
+        for (double v : raw) b.add(v);
+        sum.put("batch", o.batch());
+        sum.put("lr", o.lr());
+        sum.put("caption_dropout", o.captionDropout());
+        sum.put("clips", o.clips());
+        sum.put("seed", o.seed());
+        JSON.writerWithDefaultPrettyPrinter().writeValue(o.runDir().resolve("teacher_summary.json").toFile(), sum);
+        log.printf("held-out flow loss at t-index %s: EMA %s, raw %s%n", Arrays.toString(EVAL_INDICES), fmt(smooth), fmt(raw));
+        log.printf("wrote %s%n", dir);
+        return dir;
+    }
+
+    private static String fmt(double[] v) {
+        StringBuilder s = new StringBuilder("[");
+        for (int i = 0; i < v.length; i++) s.append(i == 0 ? "" : ", ").append(String.format("%.4f", v[i]));
+        return s.append(']').toString();
+    }
+
+    /** A complete model directory from the live weights: DiT, text encoder, tokenizer, and stage 1's VAE. */
+    void writeModel(Path dir, String name, String note) throws IOException {
+        Files.createDirectories(dir.resolve("dit"));
+        Files.createDirectories(dir.resolve("text"));
+        Files.createDirectories(dir.resolve("vae"));
+        ObjectNode model = JSON.createObjectNode();
+        model.put("name", name);
+        model.put("video_height", o.size());
+        model.put("video_width", o.size());
+        model.put("note", note);
+        RandomModel.writeJson(dir.resolve("model.json"), model);
+        RandomModel.writeJson(dir.resolve("inference.json"), RandomModel.inferenceJson(smallInference()));
+        RandomModel.writeJson(dir.resolve("dit/config.json"), RandomModel.ditJson(ditConfig));
+        RandomModel.writeJson(dir.resolve("text/t5_config.json"), RandomModel.t5Json(t5Config));
+        WanDitCheckpoint.save(dit, dir.resolve("dit/model.safetensors"));
+        UmT5Checkpoint.save(t5, dir.resolve("text/model.safetensors"));
+        Files.copy(tokenizerFile, dir.resolve("text/tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
+        Path vaeDir = o.vaeRun().resolve("vae");
+        for (String f : new String[] {"vae_config.json", "model.safetensors", "latent_stats.json"})
+            Files.copy(vaeDir.resolve(f), dir.resolve("vae").resolve(f), StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /**
+     * The streaming schedule a model of this scale runs: LongLive's (3 latent frames per block, 4 warped steps from
+     * 1000, shift 5, 3 sink frames) with the window scaled to the short clips (one block of 3 after the sink).
+     */
+    static InferenceConfig smallInference() {
+        return new InferenceConfig(3, new int[] {1000, 750, 500, 250}, true, 5.0, 6, 3, true, 0, longlive.dit.RopeMode.RELATIVE);
+    }
+
+    public DitWeights dit() {
+        return dit;
+    }
+
+    public T5Weights textEncoder() {
+        return t5;
+    }
+
+    public UnigramTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public ParamSet params() {
+        return params;
+    }
+
+    /** Frees the worker threads. */
+    public void close() {
+        par.close();
+    }
+}

@@ -1,0 +1,144 @@
+package longlive.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
+import longlive.dit.DitConfig;
+import longlive.io.SafeTensors;
+import longlive.io.StateDict;
+import longlive.io.WanVaeCheckpoint;
+import longlive.pipeline.ModelDirectory;
+import longlive.text.T5Config;
+import longlive.vae.VaeConfig;
+import longlive.vae.VaeWeights;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Stage 4a: the student's ODE-trajectory regression generates teacher trajectories, learns, resumes and exports. */
+class OdeTrainingTest {
+    private static final VaeConfig VAE = new VaeConfig(4, 4, List.of(1, 2, 2, 2), 1, List.of(), List.of(false, true, true));
+    private static final PrintStream QUIET = new PrintStream(new ByteArrayOutputStream());
+
+    @TempDir
+    static Path shared;
+    static Path teacher;
+
+    /** A tiny teacher, made by stage 3 itself (a few steps, so its trajectories are not plain noise). */
+    @BeforeAll
+    static void trainTeacher() throws Exception {
+        Path vaeRun = shared.resolve("vae-run");
+        Path dir = vaeRun.resolve("vae");
+        Files.createDirectories(dir);
+        WanVaeCheckpoint.save(VaeWeights.random(VAE, 7), dir.resolve("model.safetensors"));
+        Files.writeString(dir.resolve("vae_config.json"), VaeTraining.configJson(VAE).toString());
+        Files.writeString(dir.resolve("latent_stats.json"), "{\"mean\": [0, 0, 0, 0], \"std\": [1, 1, 1, 1]}");
+        DitConfig dit = TeacherTraining.ditConfig(32, 64, 2, 1, VAE.zDim(), 64, 16);
+        T5Config t5 = new T5Config(1, 16, 16, 32, 2, 1, 32, false);
+        Path run = shared.resolve("teacher-run");
+        TeacherTraining.Options o = new TeacherTraining.Options(vaeRun, run, dit, t5, 32, 6, 4, 2, 3e-3, 2, 20, 1.0, 0.5,
+                0.0, 0.2, 5.0, 3, 1, 1);
+        TeacherTraining t = new TeacherTraining(o, QUIET);
+        new Trainer().run(t, new Trainer.Options(run, 20, 100, 2, true, 100), new ProgressPrinter(QUIET, 20, 100), false);
+        teacher = t.export(20, 0);
+        t.close();
+    }
+
+    private static OdeTraining.Options options(Path run, long steps, double lr) {
+        return new OdeTraining.Options(teacher, run, 3, 6, 8, 2.0, 2, lr, 2, steps, 1.0, 0.5, 11, 1);
+    }
+
+    private static Trainer.Options loop(Path run, long steps) {
+        return new Trainer.Options(run, steps, 100, 2, true, 100);
+    }
+
+    private static float[] read(Path file, String key) {
+        try (StateDict sd = SafeTensors.load(file)) {
+            return sd.tensor(key).data();
+        }
+    }
+
+    @Test
+    void trajectoriesStartAtTheNoiseAndEndFinite() throws Exception {
+        OdeTraining s = new OdeTraining(options(shared.resolve("traj"), 1, 1e-3), QUIET);
+        LatentClips tr = s.trajectories();
+        assertEquals(3, tr.count());
+        assertEquals(5 * 6, tr.frames(), "4 stored denoising points + the clean end, 6 latent frames each");
+        float[] entry = new float[tr.clipSize()], noise = new float[tr.clipSize() / 5];
+        tr.copy(1, entry);
+        VaeTraining.gaussian(StepRng.of(11, StepRng.NOISE, 1), noise);
+        for (int i = 0; i < noise.length; i++) assertEquals(noise[i], entry[i], 0f, "point 0 must be the initial noise");
+        double moved = 0;
+        for (int i = 0; i < noise.length; i++) {
+            float end = entry[4 * noise.length + i];
+            assertTrue(Float.isFinite(end));
+            moved += Math.abs(end - noise[i]);
+        }
+        assertTrue(moved / noise.length > 0.1, "the ODE must move the sample away from the noise");
+        s.close();
+    }
+
+    @Test
+    void resumesExactlyAndExportsAStreamingModel() throws Exception {
+        Path a = shared.resolve("a"), b = shared.resolve("b");
+        OdeTraining whole = new OdeTraining(options(a, 3, 1e-3), QUIET);
+        new Trainer().run(whole, loop(a, 3), new ProgressPrinter(QUIET, 3, 100), false);
+        Path exported = whole.export(3, 0);
+        whole.close();
+        OdeTraining first = new OdeTraining(options(b, 3, 1e-3), QUIET);
+        new Trainer().run(first, loop(b, 2), new ProgressPrinter(QUIET, 2, 100), false);
+        first.close();
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        OdeTraining second = new OdeTraining(options(b, 3, 1e-3), new PrintStream(log));
+        assertTrue(log.toString().contains("ode pairs: reusing"), log.toString());
+        new Trainer().run(second, loop(b, 3), new ProgressPrinter(QUIET, 3, 100), false);
+        second.export(3, 0);
+        second.close();
+        for (String key : List.of("blocks.0.self_attn.q.weight", "head.head.weight"))
+            assertArrayEquals(read(a.resolve("student/dit/model.safetensors"), key),
+                    read(b.resolve("student/dit/model.safetensors"), key), key + ": resumed run differs");
+        ModelDirectory md = ModelDirectory.open(exported);
+        assertEquals("shapes-student-ode", md.name());
+        assertEquals(3, md.inference().numFramePerBlock());
+        md.loadDit(new longlive.kernel.ScalarMatMul(longlive.kernel.Parallel.serial()));
+        assertTrue(Files.readString(a.resolve("ode_summary.json")).contains("regression_loss_by_point_ema"));
+        // the student moved away from the teacher
+        float[] t = read(teacher.resolve("dit/model.safetensors"), "blocks.0.self_attn.q.weight");
+        float[] s = read(exported.resolve("dit/model.safetensors"), "blocks.0.self_attn.q.weight");
+        double diff = 0;
+        for (int i = 0; i < t.length; i++) diff += Math.abs(t[i] - s[i]);
+        assertTrue(diff > 0, "the exported student is the teacher unchanged");
+    }
+
+    @Test
+    void regressionLossFalls() throws Exception {
+        Path run = shared.resolve("learn");
+        OdeTraining s = new OdeTraining(options(run, 40, 3e-3), QUIET);
+        double before = s.evalLoss(3, 0);
+        new Trainer().run(s, loop(run, 40), new ProgressPrinter(QUIET, 40, 100), false);
+        double after = s.evalLoss(3, 0);
+        s.close();
+        assertTrue(after < 0.7 * before, "x0 regression loss from pure noise " + before + " -> " + after);
+    }
+
+    @Test
+    void odeIndicesArePerBlock() {
+        int[] idx = TimestepSampler.odeIndices(new SplittableRandom(3), 9, 3, 4);
+        for (int b = 0; b < 3; b++) assertTrue(idx[3 * b] == idx[3 * b + 1] && idx[3 * b] == idx[3 * b + 2]);
+    }
+
+    @Test
+    void refusesFramesThatAreNotWholeBlocks() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new OdeTraining.Options(teacher, shared, 3, 5, 8, 2.0, 2, 1e-3, 2, 1, 1.0, 0.5, 11, 1));
+        assertTrue(e.getMessage().contains("multiple of 3"), e.getMessage());
+    }
+}

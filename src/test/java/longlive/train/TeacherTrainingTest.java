@@ -1,0 +1,121 @@
+package longlive.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import longlive.dit.DitConfig;
+import longlive.io.SafeTensors;
+import longlive.io.StateDict;
+import longlive.io.WanVaeCheckpoint;
+import longlive.kernel.MatMul;
+import longlive.pipeline.ModelDirectory;
+import longlive.text.T5Config;
+import longlive.vae.VaeConfig;
+import longlive.vae.VaeWeights;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Stages 2 + 3: the teacher and its text encoder learn, checkpoint, resume exactly and export a model directory. */
+class TeacherTrainingTest {
+    private static final VaeConfig VAE = new VaeConfig(4, 4, List.of(1, 2, 2, 2), 1, List.of(), List.of(false, true, true));
+    private static final PrintStream QUIET = new PrintStream(new ByteArrayOutputStream());
+
+    @TempDir
+    static Path shared;
+    static Path vaeRun;
+
+    @BeforeAll
+    static void writeVae() throws Exception {
+        vaeRun = shared.resolve("vae-run");
+        Path dir = vaeRun.resolve("vae");
+        Files.createDirectories(dir);
+        WanVaeCheckpoint.save(VaeWeights.random(VAE, 7), dir.resolve("model.safetensors"));
+        Files.writeString(dir.resolve("vae_config.json"), VaeTraining.configJson(VAE).toString());
+        Files.writeString(dir.resolve("latent_stats.json"), "{\"mean\": [0, 0.1, 0, 0], \"std\": [1, 0.5, 1, 2]}");
+    }
+
+    private static TeacherTraining.Options options(Path run, long steps, double lr) {
+        DitConfig dit = TeacherTraining.ditConfig(32, 64, 2, 1, VAE.zDim(), 64, 16);
+        T5Config t5 = new T5Config(1, 16, 16, 32, 2, 1, 32, false);
+        return new TeacherTraining.Options(vaeRun, run, dit, t5, 32, 5, 3, 2, lr, 2, steps, 1.0, 0.9, 0.0, 0.3, 5.0, 3, 1, 1);
+    }
+
+    private static Trainer.Options loop(Path run, long steps) {
+        return new Trainer.Options(run, steps, 100, 2, true, 100);
+    }
+
+    private static float[] read(Path file, String key) {
+        try (StateDict sd = SafeTensors.load(file)) {
+            return sd.tensor(key).data();
+        }
+    }
+
+    @Test
+    void resumesExactlyAndExportsALoadableModelDirectory() throws Exception {
+        Path a = shared.resolve("a"), b = shared.resolve("b");
+        TeacherTraining whole = new TeacherTraining(options(a, 3, 1e-3), QUIET);
+        new Trainer().run(whole, loop(a, 3), new ProgressPrinter(QUIET, 3, 100), false);
+        Path exported = whole.export(3, 0);
+        whole.close();
+        TeacherTraining first = new TeacherTraining(options(b, 3, 1e-3), QUIET);
+        new Trainer().run(first, loop(b, 2), new ProgressPrinter(QUIET, 2, 100), false);
+        first.close();
+        TeacherTraining second = new TeacherTraining(options(b, 3, 1e-3), QUIET);
+        Trainer.Result r = new Trainer().run(second, loop(b, 3), new ProgressPrinter(QUIET, 3, 100), false);
+        assertEquals(3, r.stepsDone());
+        second.export(3, 0);
+        second.close();
+        for (String key : List.of("blocks.0.self_attn.q.weight", "head.head.weight", "text_embedding.0.weight"))
+            assertArrayEquals(read(a.resolve("teacher/dit/model.safetensors"), key),
+                    read(b.resolve("teacher/dit/model.safetensors"), key), key + ": resumed run differs");
+        assertArrayEquals(read(a.resolve("teacher/text/model.safetensors"), "token_embedding.weight"),
+                read(b.resolve("teacher/text/model.safetensors"), "token_embedding.weight"), "text encoder differs after resume");
+
+        ModelDirectory md = ModelDirectory.open(exported);
+        assertEquals(32, md.videoHeight());
+        assertEquals(VAE, md.vae());
+        assertEquals(md.t5().dim(), md.dit().textDim());
+        md.loadDit(new longlive.kernel.ScalarMatMul(longlive.kernel.Parallel.serial()));
+        assertTrue(Files.readString(a.resolve("teacher_summary.json")).contains("held_out_flow_loss_ema"));
+        // the latents were encoded once and are reused (same origin), not re-encoded
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        new TeacherTraining(options(a, 3, 1e-3), new PrintStream(log)).close();
+        assertTrue(log.toString().contains("latents: reusing"), log.toString());
+    }
+
+    @Test
+    void flowLossFallsOnTheTrainingClips() throws Exception {
+        Path run = shared.resolve("learn");
+        TeacherTraining t = new TeacherTraining(options(run, 60, 3e-3), QUIET);
+        double before = mean(t.heldOutLoss());
+        new Trainer().run(t, loop(run, 60), new ProgressPrinter(QUIET, 60, 100), false);
+        double after = mean(t.heldOutLoss());
+        t.close();
+        assertTrue(after < 0.8 * before, "held-out flow loss " + before + " -> " + after);
+    }
+
+    @Test
+    void refusesAVaeOfAnotherWidth() {
+        DitConfig wrong = TeacherTraining.ditConfig(32, 64, 2, 1, VAE.zDim() + 1, 64, 16);
+        TeacherTraining.Options o = options(shared.resolve("wrong"), 1, 1e-3);
+        TeacherTraining.Options bad = new TeacherTraining.Options(o.vaeRun(), o.runDir(), wrong, o.t5(), o.size(),
+                o.latentFrames(), o.clips(), o.batch(), o.lr(), o.warmup(), o.steps(), o.gradClip(), o.emaDecay(),
+                o.weightDecay(), o.captionDropout(), o.shift(), o.seed(), o.evalClips(), o.threads());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new TeacherTraining(bad, QUIET));
+        assertTrue(e.getMessage().contains("z_dim"), e.getMessage());
+    }
+
+    private static double mean(double[] v) {
+        double s = 0;
+        for (double x : v) s += x;
+        return s / v.length;
+    }
+}
