@@ -11,45 +11,24 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
-import longlive.dit.DitConfig;
 import longlive.io.SafeTensors;
 import longlive.io.StateDict;
-import longlive.io.WanVaeCheckpoint;
 import longlive.pipeline.ModelDirectory;
-import longlive.text.T5Config;
-import longlive.vae.VaeConfig;
-import longlive.vae.VaeWeights;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Stage 4a: the student's ODE-trajectory regression generates teacher trajectories, learns, resumes and exports. */
 class OdeTrainingTest {
-    private static final VaeConfig VAE = new VaeConfig(4, 4, List.of(1, 2, 2, 2), 1, List.of(), List.of(false, true, true));
     private static final PrintStream QUIET = new PrintStream(new ByteArrayOutputStream());
 
     @TempDir
     static Path shared;
     static Path teacher;
 
-    /** A tiny teacher, made by stage 3 itself (a few steps, so its trajectories are not plain noise). */
     @BeforeAll
     static void trainTeacher() throws Exception {
-        Path vaeRun = shared.resolve("vae-run");
-        Path dir = vaeRun.resolve("vae");
-        Files.createDirectories(dir);
-        WanVaeCheckpoint.save(VaeWeights.random(VAE, 7), dir.resolve("model.safetensors"));
-        Files.writeString(dir.resolve("vae_config.json"), VaeTraining.configJson(VAE).toString());
-        Files.writeString(dir.resolve("latent_stats.json"), "{\"mean\": [0, 0, 0, 0], \"std\": [1, 1, 1, 1]}");
-        DitConfig dit = TeacherTraining.ditConfig(32, 64, 2, 1, VAE.zDim(), 64, 16);
-        T5Config t5 = new T5Config(1, 16, 16, 32, 2, 1, 32, false);
-        Path run = shared.resolve("teacher-run");
-        TeacherTraining.Options o = new TeacherTraining.Options(vaeRun, run, dit, t5, 32, 6, 4, 2, 3e-3, 2, 20, 1.0, 0.5,
-                0.0, 0.2, 5.0, 3, 1, 1);
-        TeacherTraining t = new TeacherTraining(o, QUIET);
-        new Trainer().run(t, new Trainer.Options(run, 20, 100, 2, true, 100), new ProgressPrinter(QUIET, 20, 100), false);
-        teacher = t.export(20, 0);
-        t.close();
+        teacher = TinyTeacher.make(shared);
     }
 
     private static OdeTraining.Options options(Path run, long steps, double lr) {

@@ -1,0 +1,396 @@
+package longlive.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import longlive.cache.ModelCache;
+import longlive.dit.CausalDit;
+import longlive.dit.DitConfig;
+import longlive.dit.DitKernels;
+import longlive.dit.DitParams;
+import longlive.dit.DitState;
+import longlive.dit.DitTape;
+import longlive.dit.DitTraining;
+import longlive.dit.DitWeights;
+import longlive.dit.FullSequenceDit;
+import longlive.dit.RopeMode;
+import longlive.io.WanDitCheckpoint;
+import longlive.kernel.Parallel;
+import longlive.pipeline.ModelDirectory;
+import longlive.pipeline.RandomModel;
+import longlive.sampling.FlowMatchSchedule;
+import longlive.stream.InferenceConfig;
+import longlive.text.T5Kernels;
+import longlive.text.TextEncoder;
+import longlive.text.tokenizer.WorldCaptions;
+
+/**
+ * Training stage 4b: Self-Forcing DMD (Self-Forcing {@code model/dmd.py} with {@code SelfForcingTrainingPipeline};
+ * LongLive's {@code longlive_train_init.yaml}). Three networks of the same small architecture:
+ * <ul>
+ *   <li>the <b>generator</b>, the causal student (from stage 4a), rolled out exactly as at inference: block by block
+ *       against its own sink + window KV cache, 4 denoising steps per block, a cache pass on each clean block. One
+ *       random exit step (the same for every block, {@code same_step_across_blocks}) ends each block's denoising and
+ *       is the only step run with gradient; the cache is filled without gradient, so each block's gradient flows
+ *       through that one step ({@link DitTraining#forwardCachedBlock});</li>
+ *   <li>the <b>real score</b>, the frozen bidirectional teacher, with classifier-free guidance (empty caption as the
+ *       unconditional prompt);</li>
+ *   <li>the <b>fake score</b> (critic), initialised from the teacher and trained with the unweighted flow loss
+ *       ({@link CriticFlowLoss}) on the generator's detached rollouts.</li>
+ * </ul>
+ * Each iteration trains the critic on a fresh rollout; every {@code ratio}-th iteration first updates the generator
+ * with the DMD gradient ({@link DmdLoss}) of its rollout noised at one timestep ({@link TimestepSampler#dmd}). AdamW
+ * betas (0, 0.999), weight decay 0.01 for both, gradient clipping, EMA on the generator.
+ *
+ * <p>Output: {@code RUN/dmd/}, a streaming model directory (the student's with the generator's EMA DiT).
+ */
+public final class DmdTraining implements Trainer.Stage {
+    static final String GENERATOR = "generator", CRITIC = "critic";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * @param student      the causal student's model directory (stage 4a's {@code RUN/student}); its text encoder,
+     *                     VAE and inference settings are kept
+     * @param teacher      the teacher's model directory (stage 3's {@code RUN/teacher}): real score and critic init
+     * @param latentFrames latent frames per rollout (a multiple of 3)
+     * @param ratio        critic updates per generator update ({@code dfake_gen_update_ratio}, 5 in the reference)
+     */
+    public record Options(Path student, Path teacher, Path runDir, int latentFrames, double guidance, int ratio,
+                          double genLr, double criticLr, long steps, double gradClip, double emaDecay, long seed,
+                          int threads) {
+        public Options {
+            if (latentFrames < 3 || latentFrames % 3 != 0)
+                throw new IllegalArgumentException("--latent-frames must be a positive multiple of 3 (the block size), got " + latentFrames);
+            if (ratio < 1 || threads < 1) throw new IllegalArgumentException("--ratio and --threads must be >= 1");
+            if (!(genLr > 0) || !(criticLr > 0) || !(gradClip > 0) || !(emaDecay >= 0 && emaDecay < 1) || !(guidance >= 0))
+                throw new IllegalArgumentException("bad learning rate / grad clip / EMA decay / guidance");
+        }
+    }
+
+    private final Options o;
+    private final PrintStream log;
+    private final Parallel par;
+    private final DitConfig cfg;
+    private final InferenceConfig inf;
+    private final FlowMatchSchedule schedule;
+    private final float[] denoising;
+    private final int frames, blocks, h, w, frameSize, blockSize, textRows;
+    private final TextEncoder text;
+    private final List<String> captions;
+
+    private final DitWeights gen, genGrad, critic, criticGrad;
+    private final CausalDit genCausal;
+    private final DitTraining genTrain, criticTrain;
+    private final FullSequenceDit teacherFull, criticFull;
+    private final ModelCache cache;
+    private final DitState causalState, fullState;
+    private final DitTape[] blockTapes;
+    private final DitTape criticTape;
+    private final ParamSet genParams, criticParams;
+    private final AdamW genAdam, criticAdam;
+    private final Ema genEma;
+    private final DmdLoss dmd;
+    private final CriticFlowLoss criticLoss;
+
+    private final float[] ctxGen, ctxTeacherC, ctxTeacherU, ctxCritic, textScratch;
+    private final float[] x, xBlock, x0Block, flowBlock, noiseBlock, blockTs, exitT;
+    private final float[] eps, xt, vFake, vReal, vRealU, fake, realC, realU, grad, dX, dV, ts;
+
+    public DmdTraining(Options o, PrintStream log) throws IOException {
+        this.o = o;
+        this.log = log;
+        this.par = new Parallel(o.threads());
+        Files.createDirectories(o.runDir());
+        ModelDirectory studentDir = ModelDirectory.open(o.student()), teacherDir = ModelDirectory.open(o.teacher());
+        cfg = studentDir.dit();
+        if (!RandomModel.ditJson(cfg).equals(RandomModel.ditJson(teacherDir.dit())))
+            throw new IllegalArgumentException(o.teacher() + ": the teacher's DiT config differs from the student's (" + o.student()
+                    + "); this stage needs the same architecture for generator, critic and real score");
+        if (studentDir.latentHeight() != teacherDir.latentHeight() || studentDir.latentWidth() != teacherDir.latentWidth())
+            throw new IllegalArgumentException("student and teacher model directories have different video sizes");
+        inf = studentDir.inference();
+        if (inf.numFramePerBlock() != 3) throw new IllegalArgumentException(o.student() + ": the DMD stage expects 3 frames per block");
+        schedule = new FlowMatchSchedule(inf.timestepShift());
+        denoising = schedule.denoisingTimesteps(inf.denoisingStepList(), inf.warpDenoisingStep());
+        frames = o.latentFrames();
+        blocks = frames / 3;
+        h = studentDir.latentHeight();
+        w = studentDir.latentWidth();
+        frameSize = cfg.inDim() * h * w;
+        blockSize = 3 * frameSize;
+        textRows = cfg.textLen();
+        text = TextEncoder.load(studentDir.t5Weights(), studentDir.tokenizer(), cfg.textLen(), T5Kernels.fast(par), 4096);
+        captions = WorldCaptions.sample(o.seed(), 1024);
+
+        DitKernels dk = DitKernels.fast(par);
+        gen = studentDir.loadDit(dk.matMul());
+        genGrad = DitTraining.zerosLike(gen);
+        DitWeights teacher = teacherDir.loadDit(dk.matMul());
+        critic = teacherDir.loadDit(dk.matMul());
+        criticGrad = DitTraining.zerosLike(critic);
+        RopeMode rope = inf.ropeMode();
+        genCausal = new CausalDit(gen, dk, rope);
+        genTrain = new DitTraining(gen, dk);
+        criticTrain = new DitTraining(critic, dk);
+        teacherFull = new FullSequenceDit(teacher, dk);
+        criticFull = new FullSequenceDit(critic, dk);
+        int fsl = cfg.frameSeqLen(h, w);
+        boolean global = inf.globalAttention();
+        int window = global ? frames : inf.localAttnSize();
+        cache = new ModelCache(cfg.numLayers(), cfg.dim(), cfg.textLen(), fsl, window, inf.sinkSize(), !global,
+                global ? Integer.MAX_VALUE / 2 : window * fsl, rope instanceof RopeMode.Relative);
+        causalState = new DitState(cfg, 3, fsl);
+        fullState = new DitState(cfg, frames, fsl);
+        blockTapes = new DitTape[blocks];
+        for (int b = 0; b < blocks; b++) blockTapes[b] = new DitTape(cfg, 3, fsl, window * fsl);   // sink + window + the block itself, at most the window
+        criticTape = new DitTape(cfg, frames, fsl);
+
+        genParams = new ParamSet();
+        DitParams.register(gen, genGrad, genParams::add);
+        criticParams = new ParamSet();
+        DitParams.register(critic, criticGrad, criticParams::add);
+        genAdam = new AdamW(genParams, AdamWConfig.longLive());
+        criticAdam = new AdamW(criticParams, AdamWConfig.longLive());
+        genEma = new Ema(genParams, o.emaDecay());
+        dmd = new DmdLoss(o.guidance());
+        criticLoss = new CriticFlowLoss(schedule);
+
+        int tl = cfg.textLen();
+        ctxGen = new float[tl * cfg.dim()];
+        ctxTeacherC = new float[tl * cfg.dim()];
+        ctxTeacherU = new float[tl * cfg.dim()];
+        ctxCritic = new float[tl * cfg.dim()];
+        textScratch = new float[tl * Math.max(cfg.dim(), cfg.textDim())];
+        teacherFull.embedPrompt(text.encode("").data(), tl, ctxTeacherU, textScratch);
+        int n = frames * frameSize;
+        x = new float[n];
+        xBlock = new float[blockSize];
+        x0Block = new float[blockSize];
+        flowBlock = new float[blockSize];
+        noiseBlock = new float[blockSize];
+        blockTs = new float[3];
+        exitT = new float[blocks];
+        eps = new float[n];
+        xt = new float[n];
+        vFake = new float[n];
+        vReal = new float[n];
+        vRealU = new float[n];
+        fake = new float[n];
+        realC = new float[n];
+        realU = new float[n];
+        grad = new float[n];
+        dX = new float[n];
+        dV = new float[n];
+        ts = new float[frames];
+        log.printf("dmd init: generator %s, critic %s parameters; rollouts of %d latent frames (%dx%d) in %d blocks, "
+                        + "window %s + sink %d; denoising timesteps %s; real score CFG %.1f; %d critic steps per generator "
+                        + "step; lr %.2g / %.2g; %d threads%n",
+                genParams.count(), criticParams.count(), frames, h, w, blocks, global ? "global" : String.valueOf(inf.localAttnSize()),
+                inf.sinkSize(), Arrays.toString(denoising), o.guidance(), o.ratio(), o.genLr(), o.criticLr(), o.threads());
+    }
+
+    @Override
+    public String name() {
+        return "dmd";
+    }
+
+    /** Generator update every {@code ratio}-th iteration, as the reference's {@code step % dfake_gen_update_ratio == 0}. */
+    boolean generatorStep(long step) {
+        return step % o.ratio() == 0;
+    }
+
+    @Override
+    public Trainer.StepResult step(long step) {
+        double dmdLoss = Double.NaN, genNorm = Double.NaN;
+        if (generatorStep(step)) {
+            genParams.zeroGrad();
+            dmdLoss = generatorLoss(step, true);
+            genNorm = genParams.clipGradNorm(o.gradClip());
+            if (!Double.isFinite(genNorm)) throw new IllegalStateException("dmd step " + step + ": generator gradient norm " + genNorm);
+            genAdam.step(o.genLr());
+            genEma.update();
+        }
+        criticParams.zeroGrad();
+        double cLoss = criticLoss(step, true);
+        double cNorm = criticParams.clipGradNorm(o.gradClip());
+        if (!Double.isFinite(cNorm)) throw new IllegalStateException("dmd step " + step + ": critic gradient norm " + cNorm);
+        criticAdam.step(o.criticLr());
+        Map<String, Double> extra = Double.isNaN(dmdLoss) ? Map.of() : Map.of("dmd", dmdLoss, "gen-norm", genNorm);
+        return new Trainer.StepResult(cLoss, cNorm, o.criticLr(), extra);
+    }
+
+    /** The caption of a draw: the world's captions, with index and noise from (seed, stream, draw). */
+    private String caption(long draw) {
+        return captions.get(StepRng.of(o.seed(), StepRng.DATA, draw).nextInt(captions.size()));
+    }
+
+    /**
+     * Rolls the generator out over {@code frames} frames into {@link #x}, as inference does. With {@code withGrad} the
+     * exit step of every block runs on its tape (for {@link #backward}); {@code exitT[b]} gets its timestep.
+     */
+    void rollout(float[] prompt, long draw, boolean withGrad) {
+        SplittableRandom rnd = StepRng.of(o.seed(), StepRng.NOISE, draw);
+        int exit = exitStepOf(draw);
+        cache.reset();
+        genCausal.embedPrompt(prompt, textRows, ctxGen, textScratch);
+        for (int b = 0; b < blocks; b++) {
+            int start = 3 * b;
+            VaeTraining.gaussian(rnd, xBlock);
+            for (int i = 0; i <= exit; i++) {
+                Arrays.fill(blockTs, denoising[i]);
+                if (withGrad && i == exit)
+                    genTrain.forwardCachedBlock(blockTapes[b], cache, inf.ropeMode(), xBlock, 0, 3, h, w, blockTs, prompt,
+                            textRows, start, flowBlock, 0);
+                else genCausal.forward(causalState, cache, xBlock, 0, 3, h, w, blockTs, ctxGen, start, false, flowBlock, 0);
+                schedule.x0FromVelocity(xBlock, 0, flowBlock, 0, denoising[i], x0Block, 0, blockSize);
+                if (i < exit) {
+                    VaeTraining.gaussian(rnd, noiseBlock);
+                    schedule.addNoise(x0Block, 0, noiseBlock, 0, denoising[i + 1], xBlock, 0, blockSize);
+                }
+            }
+            exitT[b] = denoising[exit];
+            System.arraycopy(x0Block, 0, x, b * blockSize, blockSize);
+            Arrays.fill(blockTs, inf.contextNoise());
+            genCausal.forward(causalState, cache, x0Block, 0, 3, h, w, blockTs, ctxGen, start, false, null, 0);
+        }
+    }
+
+    /** x0 prediction of a bidirectional model at one timestep for the whole clip. */
+    private void predictX0(FullSequenceDit model, float[] ctx, float t, float[] v, float[] out) {
+        Arrays.fill(ts, t);
+        model.forward(fullState, xt, 0, frames, h, w, ts, ctx, null, v, 0);
+        schedule.x0FromVelocity(xt, 0, v, 0, t, out, 0, out.length);
+    }
+
+    /** The generator's DMD loss on a fresh rollout; with {@code backward} accumulates its gradient. */
+    double generatorLoss(long step, boolean backward) {
+        long draw = 2 * step;                                 // generator and critic rollouts draw different streams
+        String cap = caption(draw);
+        float[] prompt = text.encode(cap).data();
+        rollout(prompt, draw, backward);
+        SplittableRandom rnd = StepRng.of(o.seed(), StepRng.TIMESTEP, draw);
+        float t = TimestepSampler.dmd(rnd, inf.timestepShift());
+        VaeTraining.gaussian(rnd, eps);
+        schedule.addNoise(x, 0, eps, 0, t, xt, 0, x.length);
+        criticFull.embedPrompt(prompt, textRows, ctxCritic, textScratch);
+        predictX0(criticFull, ctxCritic, t, vFake, fake);
+        teacherFull.embedPrompt(prompt, textRows, ctxTeacherC, textScratch);
+        predictX0(teacherFull, ctxTeacherC, t, vReal, realC);
+        predictX0(teacherFull, ctxTeacherU, t, vRealU, realU);
+        dmd.klGrad(x, fake, realC, realU, grad);
+        double loss = DmdLoss.loss(grad, null, frameSize, dX);
+        if (backward) {
+            for (int b = blocks - 1; b >= 0; b--) {           // x0 = x_t − σ·v at the exit step ⇒ ∂L/∂v = −σ·∂L/∂x0
+                float k = -schedule.sigma(exitT[b]);
+                for (int i = b * blockSize; i < (b + 1) * blockSize; i++) dV[i] = k * dX[i];
+                genTrain.backward(blockTapes[b], dV, b * blockSize, genGrad, null, 0, null, 0, null);
+            }
+        }
+        return loss;
+    }
+
+    /** The critic's flow loss on a fresh (detached) rollout; with {@code backward} accumulates its gradient. */
+    double criticLoss(long step, boolean backward) {
+        long draw = 2 * step + 1;
+        float[] prompt = text.encode(caption(draw)).data();
+        rollout(prompt, draw, false);
+        SplittableRandom rnd = StepRng.of(o.seed(), StepRng.TIMESTEP, draw);
+        float t = TimestepSampler.dmd(rnd, inf.timestepShift());
+        VaeTraining.gaussian(rnd, eps);
+        schedule.addNoise(x, 0, eps, 0, t, xt, 0, x.length);
+        Arrays.fill(ts, t);
+        criticTrain.forward(criticTape, xt, 0, frames, h, w, ts, prompt, textRows, null, vFake, 0);
+        double loss = criticLoss.loss(vFake, xt, x, eps, t, backward ? dV : null);
+        if (backward) criticTrain.backward(criticTape, dV, 0, criticGrad, null, 0, null, 0, null);
+        return loss;
+    }
+
+    /** The generator's DiT parameters (tests perturb them for finite differences). */
+    ParamSet generatorParams() {
+        return genParams;
+    }
+
+    /** The prompt embedding of a draw (tests). */
+    float[] promptOf(long draw) {
+        return text.encode(caption(draw)).data();
+    }
+
+    /** The exit step of a draw's rollout (tests). */
+    int exitStepOf(long draw) {
+        return TimestepSampler.exitSteps(StepRng.of(o.seed(), StepRng.EXIT_STEP, draw), blocks, denoising.length, true, false)[0];
+    }
+
+    /** The gradient of the last DMD loss w.r.t. the rollout (tests). */
+    float[] lastDmdGradient() {
+        return dX;
+    }
+
+    /** The last rollout (tests). */
+    float[] lastRollout() {
+        return x;
+    }
+
+    @Override
+    public TrainCheckpoint checkpoint(long stepsDone) {
+        TrainCheckpoint ck = TrainCheckpoint.at(stepsDone)
+                .params(GENERATOR, genParams).optimizer(GENERATOR, genAdam).ema(GENERATOR, genEma)
+                .params(CRITIC, criticParams).optimizer(CRITIC, criticAdam)
+                .seed("train", o.seed());
+        ck.meta().put("stage", "dmd");
+        ck.meta().set("dit_config", RandomModel.ditJson(cfg));
+        return ck;
+    }
+
+    @Override
+    public void restore(SavedCheckpoint ck) {
+        String want = RandomModel.ditJson(cfg).toString(), saved = ck.meta().path("dit_config").toString();
+        if (!want.equals(saved)) throw new IllegalArgumentException(ck.dir() + " holds a generator of " + saved + ", not " + want);
+        ck.restoreParams(GENERATOR, genParams);
+        ck.restoreOptimizer(GENERATOR, genAdam);
+        ck.restoreEma(GENERATOR, genEma);
+        ck.restoreParams(CRITIC, criticParams);
+        ck.restoreOptimizer(CRITIC, criticAdam);
+    }
+
+    /** Writes {@code RUN/dmd/} with the generator's EMA weights, and {@code RUN/dmd_summary.json}. */
+    public Path export(long steps, double seconds) throws IOException {
+        float[][] saved = new float[genParams.size()][];
+        int i = 0;
+        for (Param p : genParams) saved[i++] = p.value().clone();
+        genEma.copyTo(genParams);
+        Path dir = o.runDir().resolve("dmd");
+        try {
+            OdeTraining.copyModel(o.student(), dir);
+            WanDitCheckpoint.save(gen, dir.resolve("dit/model.safetensors"));
+            ObjectNode model = (ObjectNode) JSON.readTree(o.student().resolve("model.json").toFile());
+            model.put("name", "shapes-student-dmd");
+            model.put("note", "causal student after Self-Forcing DMD (training stage 4b)");
+            RandomModel.writeJson(dir.resolve("model.json"), model);
+        } finally {
+            i = 0;
+            for (Param p : genParams) System.arraycopy(saved[i], 0, p.value(), 0, saved[i++].length);
+        }
+        ObjectNode sum = JSON.createObjectNode();
+        sum.put("steps", steps);
+        sum.put("seconds_this_run", seconds);
+        sum.put("latent_frames", frames);
+        sum.put("guidance", o.guidance());
+        sum.put("ratio", o.ratio());
+        sum.put("generator_lr", o.genLr());
+        sum.put("critic_lr", o.criticLr());
+        RandomModel.writeJson(o.runDir().resolve("dmd_summary.json"), sum);
+        log.printf("wrote %s%n", dir);
+        return dir;
+    }
+
+    public void close() {
+        par.close();
+    }
+}
