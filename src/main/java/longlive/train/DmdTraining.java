@@ -9,18 +9,11 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
-import longlive.cache.ModelCache;
-import longlive.dit.CausalDit;
 import longlive.dit.DitConfig;
 import longlive.dit.DitKernels;
 import longlive.dit.DitParams;
-import longlive.dit.DitState;
-import longlive.dit.DitTape;
 import longlive.dit.DitTraining;
 import longlive.dit.DitWeights;
-import longlive.dit.FullSequenceDit;
-import longlive.dit.RopeMode;
 import longlive.io.WanDitCheckpoint;
 import longlive.kernel.Parallel;
 import longlive.pipeline.ModelDirectory;
@@ -86,22 +79,12 @@ public final class DmdTraining implements Trainer.Stage {
     private final List<String> captions;
 
     private final DitWeights gen, genGrad, critic, criticGrad;
-    private final CausalDit genCausal;
-    private final DitTraining genTrain, criticTrain;
-    private final FullSequenceDit teacherFull, criticFull;
-    private final ModelCache cache;
-    private final DitState causalState, fullState;
-    private final DitTape[] blockTapes;
-    private final DitTape criticTape;
+    private final SelfForcingRollout rollout;
+    private final DmdJudge judge;
     private final ParamSet genParams, criticParams;
     private final AdamW genAdam, criticAdam;
     private final Ema genEma;
-    private final DmdLoss dmd;
-    private final CriticFlowLoss criticLoss;
-
-    private final float[] ctxGen, ctxTeacherC, ctxTeacherU, ctxCritic, textScratch;
-    private final float[] x, xBlock, x0Block, flowBlock, noiseBlock, blockTs, exitT;
-    private final float[] eps, xt, vFake, vReal, vRealU, fake, realC, realU, grad, dX, dV, ts;
+    private final float[] dX, dScratch;
 
     public DmdTraining(Options o, PrintStream log) throws IOException {
         this.o = o;
@@ -135,23 +118,9 @@ public final class DmdTraining implements Trainer.Stage {
         DitWeights teacher = teacherDir.loadDit(dk.matMul());
         critic = teacherDir.loadDit(dk.matMul());
         criticGrad = DitTraining.zerosLike(critic);
-        RopeMode rope = inf.ropeMode();
-        genCausal = new CausalDit(gen, dk, rope);
-        genTrain = new DitTraining(gen, dk);
-        criticTrain = new DitTraining(critic, dk);
-        teacherFull = new FullSequenceDit(teacher, dk);
-        criticFull = new FullSequenceDit(critic, dk);
-        int fsl = cfg.frameSeqLen(h, w);
-        boolean global = inf.globalAttention();
-        int window = global ? frames : inf.localAttnSize();
-        cache = new ModelCache(cfg.numLayers(), cfg.dim(), cfg.textLen(), fsl, window, inf.sinkSize(), !global,
-                global ? Integer.MAX_VALUE / 2 : window * fsl, rope instanceof RopeMode.Relative);
-        causalState = new DitState(cfg, 3, fsl);
-        fullState = new DitState(cfg, frames, fsl);
-        blockTapes = new DitTape[blocks];
-        for (int b = 0; b < blocks; b++) blockTapes[b] = new DitTape(cfg, 3, fsl, window * fsl);   // sink + window + the block itself, at most the window
-        criticTape = new DitTape(cfg, frames, fsl);
-
+        rollout = new SelfForcingRollout(gen, dk, inf, h, w, frames, blocks);
+        judge = new DmdJudge(teacher, critic, criticGrad, dk, schedule, inf.timestepShift(), o.guidance(),
+                text.encode("").data(), frames, h, w);
         genParams = new ParamSet();
         DitParams.register(gen, genGrad, genParams::add);
         criticParams = new ParamSet();
@@ -159,36 +128,9 @@ public final class DmdTraining implements Trainer.Stage {
         genAdam = new AdamW(genParams, AdamWConfig.longLive());
         criticAdam = new AdamW(criticParams, AdamWConfig.longLive());
         genEma = new Ema(genParams, o.emaDecay());
-        dmd = new DmdLoss(o.guidance());
-        criticLoss = new CriticFlowLoss(schedule);
-
-        int tl = cfg.textLen();
-        ctxGen = new float[tl * cfg.dim()];
-        ctxTeacherC = new float[tl * cfg.dim()];
-        ctxTeacherU = new float[tl * cfg.dim()];
-        ctxCritic = new float[tl * cfg.dim()];
-        textScratch = new float[tl * Math.max(cfg.dim(), cfg.textDim())];
-        teacherFull.embedPrompt(text.encode("").data(), tl, ctxTeacherU, textScratch);
-        int n = frames * frameSize;
-        x = new float[n];
-        xBlock = new float[blockSize];
-        x0Block = new float[blockSize];
-        flowBlock = new float[blockSize];
-        noiseBlock = new float[blockSize];
-        blockTs = new float[3];
-        exitT = new float[blocks];
-        eps = new float[n];
-        xt = new float[n];
-        vFake = new float[n];
-        vReal = new float[n];
-        vRealU = new float[n];
-        fake = new float[n];
-        realC = new float[n];
-        realU = new float[n];
-        grad = new float[n];
-        dX = new float[n];
-        dV = new float[n];
-        ts = new float[frames];
+        dX = new float[frames * frameSize];
+        dScratch = new float[frames * frameSize];
+        boolean global = inf.globalAttention();
         log.printf("dmd init: generator %s, critic %s parameters; rollouts of %d latent frames (%dx%d) in %d blocks, "
                         + "window %s + sink %d; denoising timesteps %s; real score CFG %.1f; %d critic steps per generator "
                         + "step; lr %.2g / %.2g; %d threads%n",
@@ -226,72 +168,26 @@ public final class DmdTraining implements Trainer.Stage {
         return new Trainer.StepResult(cLoss, cNorm, o.criticLr(), extra);
     }
 
-    /** The caption of a draw: the world's captions, with index and noise from (seed, stream, draw). */
+    /** The caption of a draw: one of the world's captions, picked by (seed, stream, draw). */
     private String caption(long draw) {
         return captions.get(StepRng.of(o.seed(), StepRng.DATA, draw).nextInt(captions.size()));
     }
 
-    /**
-     * Rolls the generator out over {@code frames} frames into {@link #x}, as inference does. With {@code withGrad} the
-     * exit step of every block runs on its tape (for {@link #backward}); {@code exitT[b]} gets its timestep.
-     */
+    /** Rolls the generator out over the whole clip from a fresh cache; with {@code withGrad} ready for backward. */
     void rollout(float[] prompt, long draw, boolean withGrad) {
-        SplittableRandom rnd = StepRng.of(o.seed(), StepRng.NOISE, draw);
-        int exit = exitStepOf(draw);
-        cache.reset();
-        genCausal.embedPrompt(prompt, textRows, ctxGen, textScratch);
-        for (int b = 0; b < blocks; b++) {
-            int start = 3 * b;
-            VaeTraining.gaussian(rnd, xBlock);
-            for (int i = 0; i <= exit; i++) {
-                Arrays.fill(blockTs, denoising[i]);
-                if (withGrad && i == exit)
-                    genTrain.forwardCachedBlock(blockTapes[b], cache, inf.ropeMode(), xBlock, 0, 3, h, w, blockTs, prompt,
-                            textRows, start, flowBlock, 0);
-                else genCausal.forward(causalState, cache, xBlock, 0, 3, h, w, blockTs, ctxGen, start, false, flowBlock, 0);
-                schedule.x0FromVelocity(xBlock, 0, flowBlock, 0, denoising[i], x0Block, 0, blockSize);
-                if (i < exit) {
-                    VaeTraining.gaussian(rnd, noiseBlock);
-                    schedule.addNoise(x0Block, 0, noiseBlock, 0, denoising[i + 1], xBlock, 0, blockSize);
-                }
-            }
-            exitT[b] = denoising[exit];
-            System.arraycopy(x0Block, 0, x, b * blockSize, blockSize);
-            Arrays.fill(blockTs, inf.contextNoise());
-            genCausal.forward(causalState, cache, x0Block, 0, 3, h, w, blockTs, ctxGen, start, false, null, 0);
-        }
-    }
-
-    /** x0 prediction of a bidirectional model at one timestep for the whole clip. */
-    private void predictX0(FullSequenceDit model, float[] ctx, float t, float[] v, float[] out) {
-        Arrays.fill(ts, t);
-        model.forward(fullState, xt, 0, frames, h, w, ts, ctx, null, v, 0);
-        schedule.x0FromVelocity(xt, 0, v, 0, t, out, 0, out.length);
+        rollout.begin(prompt);
+        rollout.generate(blocks, exitStepOf(draw), withGrad, StepRng.of(o.seed(), StepRng.NOISE, draw));
     }
 
     /** The generator's DMD loss on a fresh rollout; with {@code backward} accumulates its gradient. */
     double generatorLoss(long step, boolean backward) {
         long draw = 2 * step;                                 // generator and critic rollouts draw different streams
-        String cap = caption(draw);
-        float[] prompt = text.encode(cap).data();
+        float[] prompt = promptOf(draw);
         rollout(prompt, draw, backward);
-        SplittableRandom rnd = StepRng.of(o.seed(), StepRng.TIMESTEP, draw);
-        float t = TimestepSampler.dmd(rnd, inf.timestepShift());
-        VaeTraining.gaussian(rnd, eps);
-        schedule.addNoise(x, 0, eps, 0, t, xt, 0, x.length);
-        criticFull.embedPrompt(prompt, textRows, ctxCritic, textScratch);
-        predictX0(criticFull, ctxCritic, t, vFake, fake);
-        teacherFull.embedPrompt(prompt, textRows, ctxTeacherC, textScratch);
-        predictX0(teacherFull, ctxTeacherC, t, vReal, realC);
-        predictX0(teacherFull, ctxTeacherU, t, vRealU, realU);
-        dmd.klGrad(x, fake, realC, realU, grad);
-        double loss = DmdLoss.loss(grad, null, frameSize, dX);
+        double loss = judge.generatorGradient(rollout.sequence(), 0, prompt, StepRng.of(o.seed(), StepRng.TIMESTEP, draw), null, dX);
         if (backward) {
-            for (int b = blocks - 1; b >= 0; b--) {           // x0 = x_t − σ·v at the exit step ⇒ ∂L/∂v = −σ·∂L/∂x0
-                float k = -schedule.sigma(exitT[b]);
-                for (int i = b * blockSize; i < (b + 1) * blockSize; i++) dV[i] = k * dX[i];
-                genTrain.backward(blockTapes[b], dV, b * blockSize, genGrad, null, 0, null, 0, null);
-            }
+            System.arraycopy(dX, 0, dScratch, 0, dX.length);
+            rollout.backward(dScratch, 0, genGrad);
         }
         return loss;
     }
@@ -299,17 +195,9 @@ public final class DmdTraining implements Trainer.Stage {
     /** The critic's flow loss on a fresh (detached) rollout; with {@code backward} accumulates its gradient. */
     double criticLoss(long step, boolean backward) {
         long draw = 2 * step + 1;
-        float[] prompt = text.encode(caption(draw)).data();
+        float[] prompt = promptOf(draw);
         rollout(prompt, draw, false);
-        SplittableRandom rnd = StepRng.of(o.seed(), StepRng.TIMESTEP, draw);
-        float t = TimestepSampler.dmd(rnd, inf.timestepShift());
-        VaeTraining.gaussian(rnd, eps);
-        schedule.addNoise(x, 0, eps, 0, t, xt, 0, x.length);
-        Arrays.fill(ts, t);
-        criticTrain.forward(criticTape, xt, 0, frames, h, w, ts, prompt, textRows, null, vFake, 0);
-        double loss = criticLoss.loss(vFake, xt, x, eps, t, backward ? dV : null);
-        if (backward) criticTrain.backward(criticTape, dV, 0, criticGrad, null, 0, null, 0, null);
-        return loss;
+        return judge.criticLoss(rollout.sequence(), 0, prompt, StepRng.of(o.seed(), StepRng.TIMESTEP, draw), backward);
     }
 
     /** The generator's DiT parameters (tests perturb them for finite differences). */
@@ -334,7 +222,7 @@ public final class DmdTraining implements Trainer.Stage {
 
     /** The last rollout (tests). */
     float[] lastRollout() {
-        return x;
+        return rollout.sequence();
     }
 
     @Override
