@@ -42,7 +42,8 @@ import longlive.text.tokenizer.WorldCaptions;
  * with the DMD gradient ({@link DmdLoss}) of its rollout noised at one timestep ({@link TimestepSampler#dmd}). AdamW
  * betas (0, 0.999), weight decay 0.01 for both, gradient clipping, EMA on the generator.
  *
- * <p>Output: {@code RUN/dmd/}, a streaming model directory (the student's with the generator's EMA DiT).
+ * <p>Output: {@code RUN/dmd/}, a streaming model directory (the student's with the generator's EMA DiT), and
+ * {@code RUN/critic/model.safetensors}, the critic (streaming long tuning starts its critic from it).
  */
 public final class DmdTraining implements Trainer.Stage {
     static final String GENERATOR = "generator", CRITIC = "critic";
@@ -265,6 +266,8 @@ public final class DmdTraining implements Trainer.Stage {
             i = 0;
             for (Param p : genParams) System.arraycopy(saved[i], 0, p.value(), 0, saved[i++].length);
         }
+        Files.createDirectories(o.runDir().resolve("critic"));
+        WanDitCheckpoint.save(critic, o.runDir().resolve("critic/model.safetensors"));   // stage 5 continues from it
         ObjectNode sum = JSON.createObjectNode();
         sum.put("steps", steps);
         sum.put("seconds_this_run", seconds);
