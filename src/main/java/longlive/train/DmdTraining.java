@@ -45,7 +45,7 @@ import longlive.text.tokenizer.WorldCaptions;
  * <p>Output: {@code RUN/dmd/}, a streaming model directory (the student's with the generator's EMA DiT), and
  * {@code RUN/critic/model.safetensors}, the critic (streaming long tuning starts its critic from it).
  */
-public final class DmdTraining implements Trainer.Stage {
+public final class DmdTraining implements Trainer.ExportingStage {
     static final String GENERATOR = "generator", CRITIC = "critic";
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -249,22 +249,11 @@ public final class DmdTraining implements Trainer.Stage {
     }
 
     /** Writes {@code RUN/dmd/} with the generator's EMA weights, and {@code RUN/dmd_summary.json}. */
+    @Override
     public Path export(long steps, double seconds) throws IOException {
-        float[][] saved = new float[genParams.size()][];
-        int i = 0;
-        for (Param p : genParams) saved[i++] = p.value().clone();
-        genEma.copyTo(genParams);
         Path dir = o.runDir().resolve("dmd");
-        try {
-            OdeTraining.copyModel(o.student(), dir);
-            WanDitCheckpoint.save(gen, dir.resolve("dit/model.safetensors"));
-            ObjectNode model = (ObjectNode) JSON.readTree(o.student().resolve("model.json").toFile());
-            model.put("name", "shapes-student-dmd");
-            model.put("note", "causal student after Self-Forcing DMD (training stage 4b)");
-            RandomModel.writeJson(dir.resolve("model.json"), model);
-        } finally {
-            i = 0;
-            for (Param p : genParams) System.arraycopy(saved[i], 0, p.value(), 0, saved[i++].length);
+        try (Ema.Averaged averaged = genEma.averagedIn()) {
+            ModelExport.withDit(o.student(), dir, gen, "shapes-student-dmd", "causal student after Self-Forcing DMD (training stage 4b)");
         }
         Files.createDirectories(o.runDir().resolve("critic"));
         WanDitCheckpoint.save(critic, o.runDir().resolve("critic/model.safetensors"));   // stage 5 continues from it
@@ -281,6 +270,7 @@ public final class DmdTraining implements Trainer.Stage {
         return dir;
     }
 
+    @Override
     public void close() {
         par.close();
     }

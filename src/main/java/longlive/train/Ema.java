@@ -47,6 +47,31 @@ public final class Ema {
         }
     }
 
+    /**
+     * Puts the averages into the live parameters until the returned handle is closed, when the raw values come back
+     * (to evaluate or export the averaged model and then go on training).
+     */
+    public Averaged averagedIn() {
+        return new Averaged();
+    }
+
+    /** The raw values, kept while the averages are in the live parameters. */
+    public final class Averaged implements AutoCloseable {
+        private final float[][] raw = new float[params.size()][];
+
+        private Averaged() {
+            int i = 0;
+            for (Param p : params) raw[i++] = p.value().clone();
+            copyTo(params);
+        }
+
+        @Override
+        public void close() {
+            int i = 0;
+            for (Param p : params) System.arraycopy(raw[i], 0, p.value(), 0, raw[i++].length);
+        }
+    }
+
     /** The parameters averaged. */
     public ParamSet params() {
         return params;

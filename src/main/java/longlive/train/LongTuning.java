@@ -38,7 +38,7 @@ import longlive.text.tokenizer.WorldCaptions;
  * uninterrupted one. Output: {@code RUN/long/} (the student's model directory with the LoRA merged into the DiT)
  * and {@code RUN/long/lora.safetensors} (PEFT layout).
  */
-public final class LongTuning implements Trainer.Stage {
+public final class LongTuning implements Trainer.ExportingStage {
     static final String GENERATOR = "generator_lora", CRITIC = "critic_lora";
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -223,16 +223,13 @@ public final class LongTuning implements Trainer.Stage {
     }
 
     /** Writes {@code RUN/long/} (LoRA merged) with {@code lora.safetensors}, and {@code RUN/long_summary.json}. */
+    @Override
     public Path export(long steps, double seconds) throws IOException {
         Path dir = o.runDir().resolve("long");
-        OdeTraining.copyModel(o.student(), dir);
         genLora.apply();
-        WanDitCheckpoint.save(gen, dir.resolve("dit/model.safetensors"));
+        ModelExport.withDit(o.student(), dir, gen, "shapes-student-long",
+                "causal student after streaming long tuning (training stage 5), LoRA merged into the DiT");
         genLora.exportPeft(dir.resolve("lora.safetensors"));
-        ObjectNode model = (ObjectNode) JSON.readTree(o.student().resolve("model.json").toFile());
-        model.put("name", "shapes-student-long");
-        model.put("note", "causal student after streaming long tuning (training stage 5), LoRA merged into the DiT");
-        RandomModel.writeJson(dir.resolve("model.json"), model);
         ObjectNode sum = JSON.createObjectNode();
         sum.put("steps", steps);
         sum.put("seconds_this_run", seconds);
@@ -253,6 +250,7 @@ public final class LongTuning implements Trainer.Stage {
         return genLora;
     }
 
+    @Override
     public void close() {
         par.close();
     }

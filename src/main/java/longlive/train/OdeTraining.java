@@ -6,10 +6,8 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.List;
-import java.util.stream.Stream;
 import longlive.dit.DitConfig;
 import longlive.dit.DitKernels;
 import longlive.dit.DitParams;
@@ -18,7 +16,6 @@ import longlive.dit.DitTape;
 import longlive.dit.DitTraining;
 import longlive.dit.DitWeights;
 import longlive.dit.FullSequenceDit;
-import longlive.io.WanDitCheckpoint;
 import longlive.kernel.KeyMask;
 import longlive.kernel.Parallel;
 import longlive.pipeline.ModelDirectory;
@@ -40,7 +37,7 @@ import longlive.text.tokenizer.WorldCaptions;
  *
  * <p>Output: {@code RUN/student/}, a streaming model directory (the teacher's with the student's EMA DiT).
  */
-public final class OdeTraining implements Trainer.Stage {
+public final class OdeTraining implements Trainer.ExportingStage {
     static final String PART = "student";
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -247,26 +244,16 @@ public final class OdeTraining implements Trainer.Stage {
     }
 
     /** Writes {@code RUN/student/} with the EMA weights, and {@code RUN/ode_summary.json}. */
+    @Override
     public Path export(long steps, double seconds) throws IOException {
         double[] raw = new double[points - 1];
         for (int p = 0; p < raw.length; p++) raw[p] = evalLoss(16, p);
-        float[][] saved = new float[params.size()][];
-        int i = 0;
-        for (Param p : params) saved[i++] = p.value().clone();
-        ema.copyTo(params);
         double[] smooth = new double[points - 1];
-        for (int p = 0; p < smooth.length; p++) smooth[p] = evalLoss(16, p);
         Path dir = o.runDir().resolve("student");
-        try {
-            copyModel(o.teacher(), dir);
-            WanDitCheckpoint.save(student, dir.resolve("dit/model.safetensors"));
-            ObjectNode model = (ObjectNode) JSON.readTree(o.teacher().resolve("model.json").toFile());
-            model.put("name", "shapes-student-ode");
-            model.put("note", "causal student after ODE-trajectory regression (training stage 4a)");
-            RandomModel.writeJson(dir.resolve("model.json"), model);
-        } finally {
-            i = 0;
-            for (Param p : params) System.arraycopy(saved[i], 0, p.value(), 0, saved[i++].length);
+        try (Ema.Averaged averaged = ema.averagedIn()) {
+            for (int p = 0; p < smooth.length; p++) smooth[p] = evalLoss(16, p);
+            ModelExport.withDit(o.teacher(), dir, student, "shapes-student-ode",
+                    "causal student after ODE-trajectory regression (training stage 4a)");
         }
         ObjectNode sum = JSON.createObjectNode();
         sum.put("steps", steps);
@@ -291,18 +278,7 @@ public final class OdeTraining implements Trainer.Stage {
         return Arrays.stream(v).map(x -> Math.round(x * 1e4) / 1e4).toArray();
     }
 
-    /** Copies a model directory's files (not sub-sub-directories). */
-    static void copyModel(Path from, Path to) throws IOException {
-        for (String part : new String[] {"", "dit", "text", "vae"}) {
-            Path src = part.isEmpty() ? from : from.resolve(part), dst = part.isEmpty() ? to : to.resolve(part);
-            Files.createDirectories(dst);
-            try (Stream<Path> files = Files.list(src)) {
-                for (Path f : (Iterable<Path>) files::iterator)
-                    if (Files.isRegularFile(f)) Files.copy(f, dst.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
-            }
-        }
-    }
-
+    @Override
     public void close() {
         par.close();
     }

@@ -54,7 +54,7 @@ import longlive.world.Script;
  * <p>Output: {@code RUN/teacher/}, a complete model directory (EMA weights; the VAE copied from stage 1; the
  * tokenizer built from the world's captions), and {@code RUN/teacher_summary.json} with held-out flow losses.
  */
-public final class TeacherTraining implements Trainer.Stage {
+public final class TeacherTraining implements Trainer.ExportingStage {
     static final String PART = "teacher";
     /** Held-out timestep indices at which the summary reports the flow loss (low to high noise). */
     static final int[] EVAL_INDICES = {100, 300, 500, 700, 900};
@@ -301,19 +301,14 @@ public final class TeacherTraining implements Trainer.Stage {
      * Writes {@code RUN/teacher/} (EMA weights) and {@code RUN/teacher_summary.json}; returns the model directory.
      * The raw weights are restored afterwards, so training could go on.
      */
+    @Override
     public Path export(long steps, double seconds) throws IOException {
         double[] raw = heldOutLoss();
-        float[][] saved = new float[params.size()][];
-        int i = 0;
-        for (Param p : params) saved[i++] = p.value().clone();
-        ema.copyTo(params);
-        double[] smooth = heldOutLoss();
+        double[] smooth;
         Path dir = o.runDir().resolve("teacher");
-        try {
+        try (Ema.Averaged averaged = ema.averagedIn()) {
+            smooth = heldOutLoss();
             writeModel(dir, "shapes-teacher", "bidirectional flow-matching teacher (training stage 3): not a streaming model");
-        } finally {
-            i = 0;
-            for (Param p : params) System.arraycopy(saved[i], 0, p.value(), 0, saved[i++].length);
         }
         ObjectNode sum = JSON.createObjectNode();
         sum.put("steps", steps);
@@ -389,6 +384,7 @@ public final class TeacherTraining implements Trainer.Stage {
     }
 
     /** Frees the worker threads. */
+    @Override
     public void close() {
         par.close();
     }

@@ -50,15 +50,7 @@ public final class TrainDmdCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         DmdTraining.Options o = new DmdTraining.Options(student, teacher, run.runDir, latentFrames, guidance, ratio, genLr,
-                criticLr, run.steps, gradClip, ema, run.seed, threads == null ? Runtime.getRuntime().availableProcessors() : threads);
-        DmdTraining stage = new DmdTraining(o, System.out);
-        try {
-            long t0 = System.nanoTime();
-            Trainer.Result r = new Trainer().run(stage, run.trainerOptions(), new ProgressPrinter(System.out, run.steps, run.printEvery), true);
-            stage.export(r.stepsDone(), (System.nanoTime() - t0) / 1e9);
-        } finally {
-            stage.close();
-        }
-        return 0;
+                criticLr, run.steps, gradClip, ema, run.seed, TrainOptions.threads(threads));
+        return run.runAndExport(new DmdTraining(o, System.out));
     }
 }

@@ -67,15 +67,7 @@ public final class TrainLongCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         LongTuning.Options o = new LongTuning.Options(student, teacher, critic, run.runDir, judge, chunk, chunks, !noSwitch,
                 guidance, ratio, loraRank, loraAlpha, genLr, criticLr, run.steps, gradClip, run.seed,
-                threads == null ? Runtime.getRuntime().availableProcessors() : threads);
-        LongTuning stage = new LongTuning(o, System.out);
-        try {
-            long t0 = System.nanoTime();
-            Trainer.Result r = new Trainer().run(stage, run.trainerOptions(), new ProgressPrinter(System.out, run.steps, run.printEvery), true);
-            stage.export(r.stepsDone(), (System.nanoTime() - t0) / 1e9);
-        } finally {
-            stage.close();
-        }
-        return 0;
+                TrainOptions.threads(threads));
+        return run.runAndExport(new LongTuning(o, System.out));
     }
 }

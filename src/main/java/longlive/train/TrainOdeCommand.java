@@ -55,15 +55,7 @@ public final class TrainOdeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         OdeTraining.Options o = new OdeTraining.Options(teacher, run.runDir, pairs, latentFrames, odeSteps, guidance,
                 batch, lr, warmup, run.steps, gradClip, ema, run.seed,
-                threads == null ? Runtime.getRuntime().availableProcessors() : threads);
-        OdeTraining stage = new OdeTraining(o, System.out);
-        try {
-            long t0 = System.nanoTime();
-            Trainer.Result r = new Trainer().run(stage, run.trainerOptions(), new ProgressPrinter(System.out, run.steps, run.printEvery), true);
-            stage.export(r.stepsDone(), (System.nanoTime() - t0) / 1e9);
-        } finally {
-            stage.close();
-        }
-        return 0;
+                TrainOptions.threads(threads));
+        return run.runAndExport(new OdeTraining(o, System.out));
     }
 }

@@ -30,6 +30,24 @@ public final class TrainOptions {
     @Option(names = "--seed", defaultValue = "0", description = "training seed (data, noise, timesteps); default ${DEFAULT-VALUE}")
     public long seed;
 
+    /**
+     * Runs (or resumes) {@code stage} to {@link #steps} with progress on stdout, exports its result and closes it:
+     * the body of every {@code train <stage>} command.
+     */
+    public int runAndExport(Trainer.ExportingStage stage) throws java.io.IOException {
+        try (stage) {
+            long t0 = System.nanoTime();
+            Trainer.Result r = new Trainer().run(stage, trainerOptions(), new ProgressPrinter(System.out, steps, printEvery), true);
+            stage.export(r.stepsDone(), (System.nanoTime() - t0) / 1e9);
+        }
+        return 0;
+    }
+
+    /** Worker threads: the {@code --threads} value, or every core. */
+    public static int threads(Integer requested) {
+        return requested == null ? Runtime.getRuntime().availableProcessors() : requested;
+    }
+
     /** The loop options. */
     public Trainer.Options trainerOptions() {
         return new Trainer.Options(runDir, steps, checkpointEvery, keep, resume, printEvery);

@@ -89,15 +89,7 @@ public final class TrainTeacherCommand implements Callable<Integer> {
         T5Config t5 = new T5Config(1, textDim, textDim, 2 * textDim, Math.max(1, textDim / 32), textLayers, 32, false);
         TeacherTraining.Options o = new TeacherTraining.Options(vaeRun, run.runDir, dit, t5, size, latentFrames, clips,
                 batch, lr, warmup, run.steps, gradClip, ema, weightDecay, captionDropout, shift, run.seed, evalClips,
-                threads == null ? Runtime.getRuntime().availableProcessors() : threads);
-        TeacherTraining stage = new TeacherTraining(o, System.out);
-        try {
-            long t0 = System.nanoTime();
-            Trainer.Result r = new Trainer().run(stage, run.trainerOptions(), new ProgressPrinter(System.out, run.steps, run.printEvery), true);
-            stage.export(r.stepsDone(), (System.nanoTime() - t0) / 1e9);
-        } finally {
-            stage.close();
-        }
-        return 0;
+                TrainOptions.threads(threads));
+        return run.runAndExport(new TeacherTraining(o, System.out));
     }
 }

@@ -28,6 +28,18 @@ public final class Trainer {
         void restore(SavedCheckpoint checkpoint);
     }
 
+    /**
+     * A stage whose result is a directory written after the loop (a model directory and a summary), and which holds
+     * worker threads until closed.
+     */
+    public interface ExportingStage extends Stage, AutoCloseable {
+        /** Writes the stage's result after {@code steps} steps in all ({@code seconds} of them in this run). */
+        java.nio.file.Path export(long steps, double seconds) throws java.io.IOException;
+
+        @Override
+        void close();
+    }
+
     /** What one step reports. {@code extra} holds stage-specific metrics (e.g. critic loss) in print order. */
     public record StepResult(double loss, double gradNorm, double lr, Map<String, Double> extra) {
         public StepResult {

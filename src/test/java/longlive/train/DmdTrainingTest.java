@@ -10,8 +10,6 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import longlive.io.SafeTensors;
-import longlive.io.StateDict;
 import longlive.pipeline.ModelDirectory;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,12 +31,6 @@ class DmdTrainingTest {
     /** The teacher doubles as the student here: any streaming model directory of the same architecture will do. */
     private static DmdTraining.Options options(Path run, int frames, long steps) {
         return new DmdTraining.Options(teacher, teacher, run, frames, 3.0, 2, 1e-3, 5e-4, steps, 10.0, 0.5, 5, 1);
-    }
-
-    private static float[] read(Path file, String key) {
-        try (StateDict sd = SafeTensors.load(file)) {
-            return sd.tensor(key).data();
-        }
     }
 
     /**
@@ -117,13 +109,13 @@ class DmdTrainingTest {
         second.export(3, 0);
         second.close();
         for (String key : List.of("blocks.0.self_attn.q.weight", "head.head.weight"))
-            assertArrayEquals(read(a.resolve("dmd/dit/model.safetensors"), key), read(b.resolve("dmd/dit/model.safetensors"), key),
+            assertArrayEquals(TinyTeacher.tensor(a.resolve("dmd/dit/model.safetensors"), key), TinyTeacher.tensor(b.resolve("dmd/dit/model.safetensors"), key),
                     key + ": resumed run differs");
         ModelDirectory md = ModelDirectory.open(exported);
         assertEquals("shapes-student-dmd", md.name());
         md.loadDit(new longlive.kernel.ScalarMatMul(longlive.kernel.Parallel.serial()));
-        float[] t = read(teacher.resolve("dit/model.safetensors"), "blocks.0.self_attn.q.weight");
-        float[] g = read(exported.resolve("dit/model.safetensors"), "blocks.0.self_attn.q.weight");
+        float[] t = TinyTeacher.tensor(teacher.resolve("dit/model.safetensors"), "blocks.0.self_attn.q.weight");
+        float[] g = TinyTeacher.tensor(exported.resolve("dit/model.safetensors"), "blocks.0.self_attn.q.weight");
         double diff = 0;
         for (int i = 0; i < t.length; i++) diff += Math.abs(t[i] - g[i]);
         assertTrue(diff > 0, "the generator did not move");

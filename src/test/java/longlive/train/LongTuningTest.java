@@ -34,12 +34,6 @@ class LongTuningTest {
         return new LongTuning.Options(teacher, teacher, null, run, 6, 3, 3, true, 3.0, 2, 4, 4, 1e-3, 5e-4, steps, 10.0, 3, 1);
     }
 
-    private static float[] read(Path file, String key) {
-        try (StateDict sd = SafeTensors.load(file)) {
-            return sd.tensor(key).data();
-        }
-    }
-
     @Test
     void resumesExactlyAndExportsMergedWeightsAndPeftLora() throws Exception {
         Path a = shared.resolve("a"), b = shared.resolve("b");
@@ -55,17 +49,17 @@ class LongTuningTest {
         second.export(2, 0);
         second.close();
         for (String key : List.of("blocks.0.self_attn.q.weight", "blocks.0.ffn.2.weight"))
-            assertArrayEquals(read(a.resolve("long/dit/model.safetensors"), key), read(b.resolve("long/dit/model.safetensors"), key),
+            assertArrayEquals(TinyTeacher.tensor(a.resolve("long/dit/model.safetensors"), key), TinyTeacher.tensor(b.resolve("long/dit/model.safetensors"), key),
                     key + ": resumed run differs");
 
         ModelDirectory md = ModelDirectory.open(exported);
         assertEquals("shapes-student-long", md.name());
         md.loadDit(new longlive.kernel.ScalarMatMul(longlive.kernel.Parallel.serial()));
         // only the adapted linears moved; everything else is the student's
-        assertArrayEquals(read(teacher.resolve("dit/model.safetensors"), "head.head.weight"),
-                read(exported.resolve("dit/model.safetensors"), "head.head.weight"), "a non-LoRA weight changed");
-        float[] q0 = read(teacher.resolve("dit/model.safetensors"), "blocks.0.self_attn.q.weight");
-        float[] q1 = read(exported.resolve("dit/model.safetensors"), "blocks.0.self_attn.q.weight");
+        assertArrayEquals(TinyTeacher.tensor(teacher.resolve("dit/model.safetensors"), "head.head.weight"),
+                TinyTeacher.tensor(exported.resolve("dit/model.safetensors"), "head.head.weight"), "a non-LoRA weight changed");
+        float[] q0 = TinyTeacher.tensor(teacher.resolve("dit/model.safetensors"), "blocks.0.self_attn.q.weight");
+        float[] q1 = TinyTeacher.tensor(exported.resolve("dit/model.safetensors"), "blocks.0.self_attn.q.weight");
         assertTrue(!java.util.Arrays.equals(q0, q1), "the LoRA did not change the merged q weight");
         try (StateDict lora = SafeTensors.load(exported.resolve("lora.safetensors"))) {
             assertTrue(lora.names().contains("base_model.model.blocks.0.self_attn.q.lora_A.weight"), lora.names().toString());

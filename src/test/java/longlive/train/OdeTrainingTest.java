@@ -11,8 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
-import longlive.io.SafeTensors;
-import longlive.io.StateDict;
 import longlive.pipeline.ModelDirectory;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,12 +35,6 @@ class OdeTrainingTest {
 
     private static Trainer.Options loop(Path run, long steps) {
         return new Trainer.Options(run, steps, 100, 2, true, 100);
-    }
-
-    private static float[] read(Path file, String key) {
-        try (StateDict sd = SafeTensors.load(file)) {
-            return sd.tensor(key).data();
-        }
     }
 
     @Test
@@ -82,16 +74,16 @@ class OdeTrainingTest {
         second.export(3, 0);
         second.close();
         for (String key : List.of("blocks.0.self_attn.q.weight", "head.head.weight"))
-            assertArrayEquals(read(a.resolve("student/dit/model.safetensors"), key),
-                    read(b.resolve("student/dit/model.safetensors"), key), key + ": resumed run differs");
+            assertArrayEquals(TinyTeacher.tensor(a.resolve("student/dit/model.safetensors"), key),
+                    TinyTeacher.tensor(b.resolve("student/dit/model.safetensors"), key), key + ": resumed run differs");
         ModelDirectory md = ModelDirectory.open(exported);
         assertEquals("shapes-student-ode", md.name());
         assertEquals(3, md.inference().numFramePerBlock());
         md.loadDit(new longlive.kernel.ScalarMatMul(longlive.kernel.Parallel.serial()));
         assertTrue(Files.readString(a.resolve("ode_summary.json")).contains("regression_loss_by_point_ema"));
         // the student moved away from the teacher
-        float[] t = read(teacher.resolve("dit/model.safetensors"), "blocks.0.self_attn.q.weight");
-        float[] s = read(exported.resolve("dit/model.safetensors"), "blocks.0.self_attn.q.weight");
+        float[] t = TinyTeacher.tensor(teacher.resolve("dit/model.safetensors"), "blocks.0.self_attn.q.weight");
+        float[] s = TinyTeacher.tensor(exported.resolve("dit/model.safetensors"), "blocks.0.self_attn.q.weight");
         double diff = 0;
         for (int i = 0; i < t.length; i++) diff += Math.abs(t[i] - s[i]);
         assertTrue(diff > 0, "the exported student is the teacher unchanged");

@@ -17,6 +17,13 @@ final class TinyTeacher {
 
     private TinyTeacher() {}
 
+    /** One tensor of a safetensors file. */
+    static float[] tensor(Path file, String key) {
+        try (longlive.io.StateDict sd = longlive.io.SafeTensors.load(file)) {
+            return sd.tensor(key).data();
+        }
+    }
+
     /** Trains it under {@code dir} and returns the teacher's model directory. */
     static Path make(Path dir) throws Exception {
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream());

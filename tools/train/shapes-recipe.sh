@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The whole training procedure at this project's scale, stage by stage (docs/training-stages.md).
+#   tools/train/shapes-recipe.sh RUNS_DIR            every stage resumes if RUNS_DIR already holds its checkpoints
+# Step counts can be overridden: VAE_STEPS, TEACHER_STEPS, ODE_STEPS, DMD_STEPS, LONG_STEPS; THREADS (default: all).
+set -euo pipefail
+runs="${1:?usage: shapes-recipe.sh RUNS_DIR}"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+ll="$here/longlive"
+threads=(); [ -n "${THREADS:-}" ] && threads=(--threads "$THREADS")
+mkdir -p "$runs"
+"$ll" train vae --out "$runs/vae" --crop 32 --batch 4 --lr 5e-4 --mse-weight 1 --steps "${VAE_STEPS:-3000}" \
+  --log-every 50 --save-every 500 "${threads[@]}"
+"$ll" train teacher --vae "$runs/vae" -o "$runs/teacher" --clips 1024 --steps "${TEACHER_STEPS:-8000}" \
+  --print-every 200 --checkpoint-every 1000 "${threads[@]}"
+"$ll" train ode --teacher "$runs/teacher/teacher" -o "$runs/ode" --pairs 256 --steps "${ODE_STEPS:-1500}" \
+  --print-every 100 --checkpoint-every 500 "${threads[@]}"
+"$ll" train dmd --student "$runs/ode/student" --teacher "$runs/teacher/teacher" -o "$runs/dmd" \
+  --steps "${DMD_STEPS:-1500}" --print-every 100 --checkpoint-every 500 "${threads[@]}"
+"$ll" train long --student "$runs/dmd/dmd" --teacher "$runs/teacher/teacher" \
+  --critic "$runs/dmd/critic/model.safetensors" -o "$runs/long" --steps "${LONG_STEPS:-300}" \
+  --print-every 20 --checkpoint-every 100 "${threads[@]}"
+echo "model directories: $runs/teacher/teacher $runs/ode/student $runs/dmd/dmd $runs/long/long"
