@@ -9,6 +9,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import longlive.kernel.Parallel;
+import longlive.stream.InferenceConfig;
+import longlive.stream.StreamingGenerator;
 import longlive.video.Frame;
 import longlive.video.FrameSink;
 import longlive.video.Mp4Writer;
@@ -58,10 +60,28 @@ public final class GenerateCommand implements java.util.concurrent.Callable<Inte
 
     @Option(names = "--quiet", description = "no progress bar") boolean quiet;
 
+    @Option(names = "--switch-mode", defaultValue = "RECACHE", paramLabel = "MODE",
+            description = "what a prompt switch does to the KV cache: RECACHE (LongLive, default), KEEP the old "
+                    + "prompt's cache, or CLEAR it (the paper's ablations)")
+    StreamingGenerator.SwitchMode switchMode;
+
+    @Option(names = "--window", paramLabel = "FRAMES",
+            description = "override the model's local_attn_size (latent frames; -1 = global attention)")
+    Integer window;
+
+    @Option(names = "--sink", paramLabel = "FRAMES", description = "override the model's sink_size (latent frames)")
+    Integer sink;
+
     @Override
     public Integer call() throws Exception {
         Path dir = resolveModel();
         ModelDirectory md = ModelDirectory.open(dir);
+        if (window != null || sink != null) {
+            InferenceConfig i = md.inference();
+            md = md.withInference(new InferenceConfig(i.numFramePerBlock(), i.denoisingStepList(), i.warpDenoisingStep(),
+                    i.timestepShift(), window != null ? window : i.localAttnSize(), sink != null ? sink : i.sinkSize(),
+                    i.globalSink(), i.contextNoise(), i.ropeMode()));
+        }
         int latent;
         PromptScript script;
         if (input.prompt != null) {
@@ -91,6 +111,7 @@ public final class GenerateCommand implements java.util.concurrent.Callable<Inte
         Runtime.getRuntime().addShutdownHook(hook);
         try (Parallel par = threads == null ? Parallel.allCores() : new Parallel(threads)) {
             VideoPipeline p = new VideoPipeline(md, par);
+            p.setSwitchMode(switchMode);
             Progress progress = new Progress(quiet);
             VideoPipeline.Result r;
             try (FrameSink sink = sinks(out, pngDir)) {

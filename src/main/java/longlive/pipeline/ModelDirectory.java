@@ -45,6 +45,12 @@ public record ModelDirectory(Path root, String name, int videoHeight, int videoW
                              DitConfig dit, Path ditWeights, T5Config t5, Path t5Weights, Path tokenizer,
                              VaeConfig vae, Path vaeWeights, LatentStats stats, DitSource ditSource) {
 
+    /** This model with other inference settings (e.g. another window or sink, for an ablation). */
+    public ModelDirectory withInference(InferenceConfig other) {
+        return new ModelDirectory(root, name, videoHeight, videoWidth, other, dit, ditWeights, t5, t5Weights, tokenizer,
+                vae, vaeWeights, stats, ditSource);
+    }
+
     /** The LongLive torch checkpoint {@code dit/} may hold instead of {@code model.safetensors}. */
     public static final String LONGLIVE_BASE = "longlive_base.pt";
     /** The optional LoRA merged into the DiT weights. */

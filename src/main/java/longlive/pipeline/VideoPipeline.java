@@ -64,6 +64,7 @@ public final class VideoPipeline {
     private final TextEncoder text;
     private final VaeWeights vae;
     private final VaeKernels vaeKernels;
+    private StreamingGenerator.SwitchMode switchMode = StreamingGenerator.SwitchMode.RECACHE;
 
     /** Loads every weight file of {@code dir}; kernels run on {@code par} (which the caller closes). */
     public VideoPipeline(ModelDirectory dir, Parallel par) throws IOException {
@@ -75,6 +76,11 @@ public final class VideoPipeline {
                 T5Kernels.fast(par)), new PromptEmbeddingCache(16));
         this.vae = WanVaeCheckpoint.load(dir.vaeWeights(), dir.vae());
         this.vaeKernels = VaeKernels.fast(par);
+    }
+
+    /** What prompt switches do to the KV cache in later runs (default: LongLive's recache). */
+    public void setSwitchMode(StreamingGenerator.SwitchMode mode) {
+        this.switchMode = java.util.Objects.requireNonNull(mode);
     }
 
     public ModelDirectory model() {
@@ -151,6 +157,7 @@ public final class VideoPipeline {
         int maxFrames = dir.inference().globalAttention() ? latentFrames : Integer.MAX_VALUE;
         StreamingGenerator gen = new StreamingGenerator(model, dir.inference(), lh, lw,
                 Math.max(maxFrames, dir.inference().numFramePerBlock()), new SeededNoise(seed), first.data(), rows, null);
+        gen.setSwitchMode(switchMode);
         StreamingVaeDecoder dec = new StreamingVaeDecoder(vae, dir.stats(), lh, lw, vaeKernels);
         int n = gen.framesPerBlock(), fs = gen.frameSize();
         float[] block = new float[n * fs];

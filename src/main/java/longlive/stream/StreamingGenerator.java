@@ -66,6 +66,9 @@ public final class StreamingGenerator {
 
     private int historyCount;
     private int currentFrame;
+    /** The frame at which the model's positions start: 0, or the frame of the last {@link SwitchMode#CLEAR} switch. */
+    private int origin;
+    private SwitchMode switchMode = SwitchMode.RECACHE;
     private int block;
     private float[] pendingPrompt;
     private int pendingRows;
@@ -155,9 +158,11 @@ public final class StreamingGenerator {
      *                               {@code maxFrames}); the session is unchanged then
      */
     public int step(float[] out, int off) {
-        int start = currentFrame;
-        if ((long) start + n > maxFrames)
-            throw new IllegalStateException("generator: frame limit " + maxFrames + " reached at frame " + start);
+        int frame = currentFrame;
+        if ((long) frame + n > maxFrames)
+            throw new IllegalStateException("generator: frame limit " + maxFrames + " reached at frame " + frame);
+        // the block's position in the model's cache: a CLEAR switch restarts positions as a new video would
+        int start = pendingPrompt != null && switchMode == SwitchMode.CLEAR ? 0 : frame - origin;
         if (cfg.ropeMode() instanceof RopeMode.Absolute && start + n > model.maxRopePositions())
             throw new IllegalStateException("generator: the absolute RoPE mode cannot go past latent frame "
                     + model.maxRopePositions() + " (its position table ends there; frames " + start + ".." + (start + n - 1)
@@ -166,7 +171,7 @@ public final class StreamingGenerator {
             throw new ShapeException("generator: output needs " + n * frameSize + " floats from " + off + ", array has "
                     + out.length);
         if (pendingPrompt != null) switchPrompt();
-        listener.blockStarted(block, start);
+        listener.blockStarted(block, frame);
 
         noise.initial(block, x, 0, n * frameSize);
         for (int i = 0; i < timesteps.length; i++) {
@@ -217,11 +222,27 @@ public final class StreamingGenerator {
     private void switchPrompt() {
         model.embedPrompt(pendingPrompt, pendingRows, context, textScratch);
         pendingPrompt = null;
+        int frame = currentFrame;
+        switch (switchMode) {
+            case KEEP -> {                      // the old prompt's keys/values stay; only cross-attention follows
+                cache.crossAttention().invalidate();
+                listener.recached(frame, frame, 0);
+                return;
+            }
+            case CLEAR -> {                     // forget everything: the rest of the video starts afresh
+                cache.reset();
+                origin = frame;
+                historyCount = 0;
+                listener.recached(frame, frame, 0);
+                return;
+            }
+            case RECACHE -> { }
+        }
         if (!cfg.globalSink()) cache.zeroSelfAttentionData();
         cache.crossAttention().invalidate();
-        int start = currentFrame;
+        int start = frame - origin;
         if (start == 0) {
-            listener.recached(0, 0, 0);
+            listener.recached(frame, frame, 0);
             return;
         }
         int frames = cfg.globalAttention() ? start : Math.min(cfg.localAttnSize(), start);
@@ -234,7 +255,19 @@ public final class StreamingGenerator {
                 context, recacheStart, !cfg.globalSink(), null, 0);
         listener.forwardTimed(ForwardKind.RECACHE, frames, System.nanoTime() - t0);
         cache.crossAttention().invalidate();
-        listener.recached(start, recacheStart, frames);
+        listener.recached(frame, frame - frames, frames);
+    }
+
+    /**
+     * What a prompt switch does to the KV cache: LongLive's {@link #RECACHE} (the default); {@link #KEEP} the old
+     * prompt's keys/values (only the cross-attention follows the new prompt: the paper's "no recache" baseline); or
+     * {@link #CLEAR} the cache, so the rest of the video starts afresh from the switch (the "clear cache" baseline).
+     */
+    public enum SwitchMode { RECACHE, KEEP, CLEAR }
+
+    /** Sets what later prompt switches do to the cache (default {@link SwitchMode#RECACHE}). */
+    public void setSwitchMode(SwitchMode mode) {
+        this.switchMode = java.util.Objects.requireNonNull(mode);
     }
 
     /** Latent frames generated so far (the next block starts here). */

@@ -173,4 +173,65 @@ class StreamingGeneratorTest {
         run(g, 3);
         assertThrows(IllegalStateException.class, () -> g.step());
     }
+
+    /** Noise that does not depend on the block: a block's draws depend only on the denoising step. */
+    private record SameForEveryBlock(long seed) implements NoiseSource {
+        public void initial(int block, float[] out, int off, int n) {
+            new SeededNoise(seed).initial(0, out, off, n);
+        }
+
+        public void step(int block, int step, float[] out, int off, int n) {
+            new SeededNoise(seed).step(0, step, out, off, n);
+        }
+    }
+
+    @Test
+    void clearSwitchStartsAfreshLikeANewVideo() {
+        for (RopeMode rope : new RopeMode[] {RopeMode.ABSOLUTE, RopeMode.RELATIVE}) {
+            InferenceConfig cfg = InferenceConfig.LONGLIVE.withRopeMode(rope);
+            CausalDit model = new CausalDit(WEIGHTS, DitKernels.scalar(PAR), rope);
+            StreamingGenerator g = new StreamingGenerator(model, cfg, H, W, Integer.MAX_VALUE, new SameForEveryBlock(5),
+                    prompt(1), C.textLen(), null);
+            g.setSwitchMode(StreamingGenerator.SwitchMode.CLEAR);
+            run(g, 5);
+            g.requestPromptSwitch(prompt(3), C.textLen());
+            float[] afterSwitch = run(g, 2);
+            StreamingGenerator fresh = new StreamingGenerator(model, cfg, H, W, Integer.MAX_VALUE, new SameForEveryBlock(5),
+                    prompt(3), C.textLen(), null);
+            assertArrayEquals(run(fresh, 2), afterSwitch, rope + ": after a CLEAR switch the video restarts");
+            assertEquals(21, g.currentFrame(), "frame numbering goes on");
+        }
+    }
+
+    @Test
+    void keepSwitchLeavesTheOldKeysAndRecacheRewritesThem() {
+        InferenceConfig cfg = InferenceConfig.LONGLIVE.withGlobalSink(false);   // window 12, sink 3
+        float[][] outs = new float[2][];
+        StreamingGenerator.SwitchMode[] modes = {StreamingGenerator.SwitchMode.KEEP, StreamingGenerator.SwitchMode.RECACHE};
+        for (int m = 0; m < 2; m++) {
+            List<int[]> recached = new ArrayList<>();
+            StreamingGenerator g = gen(cfg, 9, new StreamingGenerator.Listener() {
+                @Override
+                public void recached(int atFrame, int recacheStart, int recacheFrames) {
+                    recached.add(new int[] {atFrame, recacheStart, recacheFrames});
+                }
+            });
+            g.setSwitchMode(modes[m]);
+            run(g, 2);                                          // frames 0..5: the window (12) does not roll yet
+            KvCache layer = g.cache().layer(C.numLayers() - 1);   // layer 0's keys do not see the prompt yet
+            int oldSlots = 6 * C.frameSeqLen(H, W) * C.dim();
+            float[] before = Arrays.copyOf(layer.keys(), oldSlots);
+            g.requestPromptSwitch(prompt(3), C.textLen());
+            outs[m] = run(g, 1);
+            float[] after = Arrays.copyOf(layer.keys(), oldSlots);
+            if (m == 0) {
+                assertArrayEquals(before, after, "KEEP must not touch the old prompt's keys");
+                assertArrayEquals(new int[] {6, 6, 0}, recached.get(0));
+            } else {
+                assertFalse(Arrays.equals(before, after), "RECACHE rewrites the window's keys under the new prompt");
+                assertArrayEquals(new int[] {6, 0, 6}, recached.get(0));
+            }
+        }
+        assertFalse(Arrays.equals(outs[0], outs[1]), "KEEP and RECACHE give different frames after the switch");
+    }
 }
