@@ -134,8 +134,7 @@ public final class TeacherTraining implements Trainer.ExportingStage {
 
         Path vaeDir = o.vaeRun().resolve("vae");
         vaeConfig = VaeConfig.fromJson(vaeDir.resolve("vae_config.json"));
-        JsonStats js = JSON.readValue(vaeDir.resolve("latent_stats.json").toFile(), JsonStats.class);
-        stats = new LatentStats(js.mean, js.std);
+        stats = LatentStats.fromJson(vaeDir.resolve("latent_stats.json"));
         VaeWeights vw = WanVaeCheckpoint.load(vaeDir.resolve("model.safetensors"), vaeConfig);
         ditConfig = o.dit();
         if (ditConfig.inDim() != vaeConfig.zDim() || ditConfig.outDim() != vaeConfig.zDim())
@@ -197,11 +196,6 @@ public final class TeacherTraining implements Trainer.ExportingStage {
         CRC32 c = new CRC32();
         c.update(Files.readAllBytes(f));
         return Long.toHexString(c.getValue());
-    }
-
-    /** The latent-stats file's shape. */
-    static final class JsonStats {
-        public float[] mean, std;
     }
 
     @Override

@@ -26,6 +26,22 @@ public record LatentStats(float[] mean, float[] std) {
         std = std.clone();
     }
 
+    /** Reads a {@code latent_stats.json} ({@code {"mean": [z], "std": [z]}}); a bad file is refused naming it. */
+    public static LatentStats fromJson(java.nio.file.Path file) throws java.io.IOException {
+        return longlive.io.JsonConfigs.read(file, n -> new LatentStats(floats(n, "mean"), floats(n, "std")));
+    }
+
+    private static float[] floats(com.fasterxml.jackson.databind.JsonNode n, String key) {
+        com.fasterxml.jackson.databind.JsonNode a = n.get(key);
+        if (a == null || !a.isArray()) throw new IllegalArgumentException("latent stats: \"" + key + "\" must be an array of numbers");
+        float[] out = new float[a.size()];
+        for (int i = 0; i < out.length; i++) {
+            if (!a.get(i).isNumber()) throw new IllegalArgumentException("latent stats: " + key + "[" + i + "] is not a number");
+            out[i] = (float) a.get(i).asDouble();
+        }
+        return out;
+    }
+
     public int channels() {
         return mean.length;
     }
