@@ -12,6 +12,7 @@ import longlive.vae.VaeKernels;
 import longlive.vae.WanVae;
 import longlive.video.Frame;
 import longlive.video.Mp4Writer;
+import longlive.video.PngFolderWriter;
 import longlive.world.GroundTruth;
 import longlive.world.Script;
 import longlive.world.ScriptIo;
@@ -44,6 +45,9 @@ public final class VaeCheckCommand implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, required = true, description = "Reconstruction MP4.")
     Path out;
 
+    @Option(names = "--png-dir", paramLabel = "DIR", description = "Also write every frame as a PNG: ground truth left, reconstruction right.")
+    Path pngDir;
+
     @Override
     public Integer call() throws Exception {
         List<Script> scripts = ScriptIo.read(script);
@@ -68,8 +72,9 @@ public final class VaeCheckCommand implements Callable<Integer> {
             WanVae wan = new WanVae(WanVaeCheckpoint.load(dir.resolve("model.safetensors"), cfg), VaeKernels.fast(par));
             Tensor recon = wan.decode(wan.encode(Tensor.of(v, 3, t, size, size), stats), stats);
             float[] r = recon.data();
-            try (Mp4Writer mp4 = new Mp4Writer(out, s.fps())) {
-                Frame frame = Frame.black(size, size);
+            try (Mp4Writer mp4 = new Mp4Writer(out, s.fps());
+                 PngFolderWriter png = pngDir == null ? null : new PngFolderWriter(pngDir)) {
+                Frame frame = Frame.black(size, size), pair = Frame.black(2 * size, size);
                 for (int f = 0; f < t; f++) {
                     for (int p = 0; p < hw; p++) {
                         int[] c = new int[3];
@@ -82,6 +87,15 @@ public final class VaeCheckCommand implements Callable<Integer> {
                         frame.set(p % size, p / size, c[0], c[1], c[2]);
                     }
                     mp4.write(frame);
+                    if (png != null) {
+                        for (int y = 0; y < size; y++)
+                            for (int x = 0; x < size; x++) {
+                                int g = frames.get(f).rgbAt(x, y), rc = frame.rgbAt(x, y);
+                                pair.set(x, y, g >> 16 & 0xFF, g >> 8 & 0xFF, g & 0xFF);
+                                pair.set(size + x, y, rc >> 16 & 0xFF, rc >> 8 & 0xFF, rc & 0xFF);
+                            }
+                        png.write(pair);
+                    }
                 }
             }
         }
