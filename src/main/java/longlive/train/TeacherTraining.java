@@ -355,10 +355,11 @@ public final class TeacherTraining implements Trainer.ExportingStage {
 
     /**
      * The streaming schedule a model of this scale runs: LongLive's (3 latent frames per block, 4 warped steps from
-     * 1000, shift 5, 3 sink frames) with the window scaled to the short clips (one block of 3 after the sink).
+     * 1000, shift 5, 3 sink frames) with the window scaled to the short clips: 9 frames = the sink, the previous
+     * block and the block itself (LongLive: 12 = sink 3 + 9), relative RoPE so a stream can run forever.
      */
     static InferenceConfig smallInference() {
-        return new InferenceConfig(3, new int[] {1000, 750, 500, 250}, true, 5.0, 6, 3, true, 0, longlive.dit.RopeMode.RELATIVE);
+        return new InferenceConfig(3, new int[] {1000, 750, 500, 250}, true, 5.0, 9, 3, true, 0, longlive.dit.RopeMode.RELATIVE);
     }
 
     public DitWeights dit() {

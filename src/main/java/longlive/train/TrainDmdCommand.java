@@ -23,7 +23,7 @@ public final class TrainDmdCommand implements Callable<Integer> {
     @Option(names = "--teacher", required = true, paramLabel = "DIR", description = "The teacher (stage 3's RUN/teacher): real score and critic init.")
     Path teacher;
 
-    @Option(names = "--latent-frames", defaultValue = "9", description = "Latent frames per rollout, a multiple of 3 (default: ${DEFAULT-VALUE}; the reference: 21).")
+    @Option(names = "--latent-frames", defaultValue = "12", description = "Latent frames per rollout, a multiple of 3 (default: ${DEFAULT-VALUE}, so the window of 9 rolls once; the reference: 21 with a window of 12).")
     int latentFrames;
 
     @Option(names = "--guidance", defaultValue = "3.0", description = "Real score's CFG scale (default: ${DEFAULT-VALUE}, the reference's).")

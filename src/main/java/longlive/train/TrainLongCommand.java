@@ -27,13 +27,13 @@ public final class TrainLongCommand implements Callable<Integer> {
     @Option(names = "--critic", paramLabel = "FILE", description = "Critic weights to start from (stage 4b's RUN/critic/model.safetensors; default: the teacher's).")
     Path critic;
 
-    @Option(names = "--judge", defaultValue = "9", description = "Frames of the judged window and of the first chunk (default: ${DEFAULT-VALUE}; the reference: 21).")
+    @Option(names = "--judge", defaultValue = "12", description = "Frames of the judged window and of the first chunk (default: ${DEFAULT-VALUE}; the reference: 21).")
     int judge;
 
     @Option(names = "--chunk", defaultValue = "6", description = "New frames per later chunk (default: ${DEFAULT-VALUE}; the reference: 18).")
     int chunk;
 
-    @Option(names = "--chunks", defaultValue = "5", description = "Chunks per sequence (default: ${DEFAULT-VALUE}, i.e. 9 + 4 x 6 = 33 latent frames).")
+    @Option(names = "--chunks", defaultValue = "5", description = "Chunks per sequence (default: ${DEFAULT-VALUE}, i.e. 12 + 4 x 6 = 36 latent frames).")
     int chunks;
 
     @Option(names = "--no-switch", negatable = false, description = "No prompt switch in the sequences (default: one switch per sequence).")
