@@ -86,6 +86,7 @@ public final class DmdTraining implements Trainer.ExportingStage {
     private final AdamW genAdam, criticAdam;
     private final Ema genEma;
     private final float[] dX, dScratch;
+    private double lastDmd = Double.NaN, lastGenNorm = Double.NaN;
 
     public DmdTraining(Options o, PrintStream log) throws IOException {
         this.o = o;
@@ -151,11 +152,11 @@ public final class DmdTraining implements Trainer.ExportingStage {
 
     @Override
     public Trainer.StepResult step(long step) {
-        double dmdLoss = Double.NaN, genNorm = Double.NaN;
         if (generatorStep(step)) {
             genParams.zeroGrad();
-            dmdLoss = generatorLoss(step, true);
-            genNorm = genParams.clipGradNorm(o.gradClip());
+            lastDmd = generatorLoss(step, true);
+            double genNorm = genParams.clipGradNorm(o.gradClip());
+            lastGenNorm = genNorm;
             if (!Double.isFinite(genNorm)) throw new IllegalStateException("dmd step " + step + ": generator gradient norm " + genNorm);
             genAdam.step(o.genLr());
             genEma.update();
@@ -165,7 +166,8 @@ public final class DmdTraining implements Trainer.ExportingStage {
         double cNorm = criticParams.clipGradNorm(o.gradClip());
         if (!Double.isFinite(cNorm)) throw new IllegalStateException("dmd step " + step + ": critic gradient norm " + cNorm);
         criticAdam.step(o.criticLr());
-        Map<String, Double> extra = Double.isNaN(dmdLoss) ? Map.of() : Map.of("dmd", dmdLoss, "gen-norm", genNorm);
+        // the generator's figures of its latest step, so every progress line shows them (it updates every ratio-th step)
+        Map<String, Double> extra = Double.isNaN(lastDmd) ? Map.of() : Map.of("dmd", lastDmd, "gen-norm", lastGenNorm);
         return new Trainer.StepResult(cLoss, cNorm, o.criticLr(), extra);
     }
 

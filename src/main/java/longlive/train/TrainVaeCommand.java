@@ -58,6 +58,10 @@ public final class TrainVaeCommand implements Callable<Integer> {
             description = "Weight of a squared-error term added to L1; keeps small objects from being averaged into the background (default: ${DEFAULT-VALUE}).")
     double mseWeight;
 
+    @Option(names = "--chroma-weight", defaultValue = "0.0",
+            description = "Weight of a colour-difference (Cb, Cr) squared-error term: pushes colour in early (default: ${DEFAULT-VALUE}).")
+    double chromaWeight;
+
     @Option(names = "--grad-clip", defaultValue = "1.0", description = "Max gradient norm (default: ${DEFAULT-VALUE}).")
     double gradClip;
 
@@ -89,7 +93,7 @@ public final class TrainVaeCommand implements Callable<Integer> {
     public Integer call() {
         VaeConfig cfg = new VaeConfig(dim, zDim, List.of(1, 2, 4, 4), resBlocks, List.of(), List.of(false, true, true));
         VaeTraining.Options o = new VaeTraining.Options(cfg, size, crop, frames, batch, steps, minutes, lr, warmup, klWeight, mseWeight,
-                gradClip, ema, weightDecay, seed, saveEvery, logEvery, evalClips, statsClips, out,
+                chromaWeight, gradClip, ema, weightDecay, seed, saveEvery, logEvery, evalClips, statsClips, out,
                 threads == null ? Runtime.getRuntime().availableProcessors() : threads);
         VaeTraining.run(o, System.out);
         return 0;

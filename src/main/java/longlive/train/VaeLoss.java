@@ -36,21 +36,47 @@ public record VaeLoss(double loss, double l1, double mse, double kl) {
         return compute(recon, x, n, mu, logvar, m, klWeight, 0, scale, dRecon, dMu, dLogvar);
     }
 
-    /**
-     * As above with an extra {@code mseWeight * mean (recon - x)^2} term. Why: L1 alone pulls every pixel toward the
-     * clip's median, which on Shapes-world clips is the background; a small object then contributes almost nothing and
-     * training stalls below the mean-colour baseline. The squared error weighs the object's large residuals enough to
-     * leave that plateau.
-     */
+    /** As {@link #compute(float[], float[], int, float[], float[], int, double, double, double, double, float[], float[], float[])} without the chroma term. */
     public static VaeLoss compute(float[] recon, float[] x, int n, float[] mu, float[] logvar, int m, double klWeight,
                                   double mseWeight, double scale, float[] dRecon, float[] dMu, float[] dLogvar) {
-        double l1 = 0, se = 0;
+        return compute(recon, x, n, mu, logvar, m, klWeight, mseWeight, 0, scale, dRecon, dMu, dLogvar);
+    }
+
+    /**
+     * As above with an extra {@code mseWeight * mean (recon - x)^2} term and a chroma term
+     * {@code chromaWeight * mean_pixels (ΔCb² + ΔCr²)} on channels-last RGB ({@code n} a multiple of 3; BT.601
+     * colour-difference weights). Why the squared error: L1 alone pulls every pixel toward the clip's median, which on
+     * Shapes-world clips is the background; the squared error weighs a small object's large residuals enough to leave
+     * that plateau. Why chroma: the world's backgrounds are dark or pale, nearly grey, and cover most pixels, so a
+     * per-pixel RGB loss is served first by luminance and a model learns colour last (measured: 1000 steps give
+     * desaturated reconstructions); adherence is judged on colour.
+     */
+    public static VaeLoss compute(float[] recon, float[] x, int n, float[] mu, float[] logvar, int m, double klWeight,
+                                  double mseWeight, double chromaWeight, double scale, float[] dRecon, float[] dMu,
+                                  float[] dLogvar) {
+        if (chromaWeight != 0 && n % 3 != 0) throw new IllegalArgumentException("chroma term: " + n + " values are not RGB pixels");
+        double l1 = 0, se = 0, ch = 0;
         float g = (float) (scale / n), g2 = (float) (2 * mseWeight * scale / n);
         for (int i = 0; i < n; i++) {
             double d = (double) recon[i] - x[i];
             l1 += Math.abs(d);
             se += d * d;
             if (dRecon != null) dRecon[i] += (d > 0 ? g : d < 0 ? -g : 0f) + g2 * (float) d;
+        }
+        if (chromaWeight != 0) {
+            int pixels = n / 3;
+            double gc = 2 * chromaWeight * scale / pixels;
+            for (int i = 0; i < n; i += 3) {
+                double dr = (double) recon[i] - x[i], dg = (double) recon[i + 1] - x[i + 1], db = (double) recon[i + 2] - x[i + 2];
+                double cb = CB_R * dr + CB_G * dg + CB_B * db, cr = CR_R * dr + CR_G * dg + CR_B * db;
+                ch += cb * cb + cr * cr;
+                if (dRecon != null) {
+                    dRecon[i] += (float) (gc * (cb * CB_R + cr * CR_R));
+                    dRecon[i + 1] += (float) (gc * (cb * CB_G + cr * CR_G));
+                    dRecon[i + 2] += (float) (gc * (cb * CB_B + cr * CR_B));
+                }
+            }
+            ch /= pixels;
         }
         double kl = 0, w = klWeight * scale / n;
         for (int i = 0; i < m; i++) {
@@ -59,6 +85,9 @@ public record VaeLoss(double loss, double l1, double mse, double kl) {
             if (dMu != null) dMu[i] += (float) (w * mu[i]);
             if (dLogvar != null && logvar[i] >= -30f && logvar[i] <= 20f) dLogvar[i] += (float) (w * 0.5 * (v - 1));
         }
-        return new VaeLoss(l1 / n + mseWeight * se / n + klWeight * kl / n, l1 / n, se / n, kl);
+        return new VaeLoss(l1 / n + mseWeight * se / n + chromaWeight * ch + klWeight * kl / n, l1 / n, se / n, kl);
     }
+
+    // BT.601 colour differences of an RGB difference: Cb = −0.1687 R − 0.3313 G + 0.5 B, Cr = 0.5 R − 0.4187 G − 0.0813 B
+    private static final double CB_R = -0.168736, CB_G = -0.331264, CB_B = 0.5, CR_R = 0.5, CR_G = -0.418688, CR_B = -0.081312;
 }

@@ -59,6 +59,7 @@ public final class VaeTraining {
      * @param warmup       linear warm-up steps
      * @param klWeight     KL weight relative to L1 (see {@link VaeLoss})
      * @param mseWeight    weight of the squared-error term added to L1 (see {@link VaeLoss})
+     * @param chromaWeight weight of the chroma term (see {@link VaeLoss})
      * @param gradClip     max global gradient norm
      * @param emaDecay     EMA decay per step
      * @param saveEvery    checkpoint period in steps
@@ -67,7 +68,7 @@ public final class VaeTraining {
      * @param statsClips   training clips for the latent mean/std
      */
     public record Options(VaeConfig vae, int size, int crop, int frames, int batch, long steps, double minutes, double lr,
-                          int warmup, double klWeight, double mseWeight, double gradClip, double emaDecay, double weightDecay, long seed,
+                          int warmup, double klWeight, double mseWeight, double chromaWeight, double gradClip, double emaDecay, double weightDecay, long seed,
                           int saveEvery, int logEvery, int evalClips, int statsClips, Path out, int threads) {
         public Options {
             if (size % vae.spatialFactor() != 0) throw new IllegalArgumentException("--size must be a multiple of " + vae.spatialFactor());
@@ -77,7 +78,7 @@ public final class VaeTraining {
                 throw new IllegalArgumentException("--frames must be 1 + " + vae.temporalFactor() + "k and >= 17, got " + frames);
             if (batch < 1 || steps < 1 || saveEvery < 1 || logEvery < 1 || threads < 1)
                 throw new IllegalArgumentException("batch, steps, save/log periods and threads must be >= 1");
-            if (!(lr > 0) || warmup < 0 || !(gradClip > 0) || !(klWeight >= 0) || !(mseWeight >= 0))
+            if (!(lr > 0) || warmup < 0 || !(gradClip > 0) || !(klWeight >= 0) || !(mseWeight >= 0) || !(chromaWeight >= 0))
                 throw new IllegalArgumentException("bad lr / warmup / grad clip / KL weight");
         }
     }
@@ -189,7 +190,7 @@ public final class VaeTraining {
                     java.util.Arrays.fill(dMu, 0f);
                     java.util.Arrays.fill(dLv, 0f);
                     VaeLoss l = VaeLoss.compute(tr.recon(), x, n, tr.mu(), tr.logvar(), m, o.klWeight(),
-                            o.mseWeight(), 1.0 / o.batch(), dRecon, dMu, dLv);
+                            o.mseWeight(), o.chromaWeight(), 1.0 / o.batch(), dRecon, dMu, dLv);
                     tr.backward(k, dRecon, dMu, dLv, g);
                     sumLoss += l.loss();
                     sumPsnr += l.psnr();
@@ -325,6 +326,7 @@ public final class VaeTraining {
             sum.put("lr", o.lr());
             sum.put("kl_weight", o.klWeight());
             sum.put("mse_weight", o.mseWeight());
+            sum.put("chroma_weight", o.chromaWeight());
             sum.put("ema_decay", o.emaDecay());
             sum.put("seed", o.seed());
             sum.set("vae_config", configJson(o.vae()));

@@ -58,6 +58,36 @@ class VaeTrainingTest {
     }
 
     @Test
+    void mseAndChromaTermsHaveTheirGradientsAndIgnoreGreyErrors() {
+        Random r = new Random(2);
+        int n = 51, m = 4;
+        float[] recon = new float[n], x = new float[n], mu = new float[m], lv = new float[m];
+        for (int i = 0; i < n; i++) {
+            recon[i] = (float) r.nextGaussian();
+            x[i] = (float) r.nextGaussian();
+        }
+        float[] dr = new float[n];
+        VaeLoss.compute(recon, x, n, mu, lv, m, 0, 0.7, 1.3, 0.5, dr, null, null);
+        for (int i = 0; i < n; i++) {
+            float o = recon[i];
+            double h = 1e-3;
+            recon[i] = (float) (o + h);
+            double lp = VaeLoss.compute(recon, x, n, mu, lv, m, 0, 0.7, 1.3, 1, null, null, null).loss();
+            recon[i] = (float) (o - h);
+            double lm = VaeLoss.compute(recon, x, n, mu, lv, m, 0, 0.7, 1.3, 1, null, null, null).loss();
+            recon[i] = o;
+            double fd = 0.5 * (lp - lm) / (2 * h);
+            assertEquals(fd, dr[i], 1e-3 * Math.max(1, Math.abs(fd)), "entry " + i);
+        }
+        // an error that is the same in R, G and B (grey) has no chroma: the term adds nothing
+        float[] grey = x.clone();
+        for (int i = 0; i < n; i++) grey[i] += 0.25f * (1 + i / 3 % 4);
+        VaeLoss withChroma = VaeLoss.compute(grey, x, n, mu, lv, m, 0, 1, 5, 1, null, null, null);
+        VaeLoss without = VaeLoss.compute(grey, x, n, mu, lv, m, 0, 1, 0, 1, null, null, null);
+        assertEquals(without.loss(), withChroma.loss(), 1e-9);
+    }
+
+    @Test
     void cropIsAWindowOfTheClip() {
         longlive.world.ClipStream s = new longlive.world.ClipStream(3, longlive.world.ClipStream.Options.of(32, 17));
         float[] full = new float[17 * 32 * 32 * 3], win = new float[17 * 8 * 16 * 3];
@@ -71,7 +101,7 @@ class VaeTrainingTest {
     }
 
     private static VaeTraining.Options options(Path out, long steps) {
-        return new VaeTraining.Options(TINY, 32, 0, 17, 1, steps, 0, 1e-3, 2, 1e-6, 1.0, 1.0, 0.9, 0.0, 5, 2, 1, 1, 2, out, 1);
+        return new VaeTraining.Options(TINY, 32, 0, 17, 1, steps, 0, 1e-3, 2, 1e-6, 1.0, 0.5, 1.0, 0.9, 0.0, 5, 2, 1, 1, 2, out, 1);
     }
 
     private static float[] read(Path file, String key) {
