@@ -13,7 +13,13 @@ const state = {
 window.longlive = state;
 
 let ws = null;
+let leaving = false;   // the page is being left: no reconnect
 const arrivals = [];   // client-side frames/s over the last second
+
+// Leaving the page ends its session at once: browsers may keep a page with an open socket alive in the
+// back/forward cache, and the server would hold a generator for nobody until they drop it.
+window.addEventListener("pagehide", () => { leaving = true; if (ws) ws.close(1001, "page left"); });
+window.addEventListener("pageshow", (e) => { if (e.persisted) { leaving = false; connect(); } });
 
 function connect() {
   const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
@@ -25,7 +31,7 @@ function connect() {
     state.connected = false;
     setStatus("closed", "disconnected" + (e.reason ? ": " + e.reason : "") + " · reconnecting…");
     endSession();
-    setTimeout(connect, 2000);   // the server restarted or the network blinked: the session is gone, the page is not
+    if (!leaving) setTimeout(connect, 2000);   // the server restarted or the network blinked: the session is gone, the page is not
   };
   ws.onmessage = (m) => (typeof m.data === "string" ? onEvent(JSON.parse(m.data)) : onFrame(m.data));
 }

@@ -19,6 +19,7 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebElement;
+import org.openqa.selenium.WindowType;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -108,7 +109,13 @@ class BrowserTest {
         assertEquals(1, ((Number) js.executeScript("return window.longlive.timeline.length")).intValue());
         assertEquals(1, server.liveSessions());
 
-        driver.get("about:blank");   // leaving the page closes the WebSocket
+        // closing the page's tab closes its WebSocket (navigating away is not enough to test this: a browser may
+        // keep the page alive in its back/forward cache; the page itself closes its socket on pagehide)
+        String page = driver.getWindowHandle();
+        driver.switchTo().newWindow(WindowType.TAB);
+        String other = driver.getWindowHandle();
+        driver.switchTo().window(page).close();
+        driver.switchTo().window(other);
         ServeServerTest.waitFor(() -> server.liveSessions() == 0, "the session is freed when the page goes away");
     }
 
