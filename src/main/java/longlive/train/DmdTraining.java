@@ -75,7 +75,7 @@ public final class DmdTraining implements Trainer.ExportingStage {
     private final InferenceConfig inf;
     private final FlowMatchSchedule schedule;
     private final float[] denoising;
-    private final int frames, blocks, h, w, frameSize, blockSize, textRows;
+    private final int frames, blocks, h, w, frameSize;
     private final TextEncoder text;
     private final List<String> captions;
 
@@ -109,8 +109,6 @@ public final class DmdTraining implements Trainer.ExportingStage {
         h = studentDir.latentHeight();
         w = studentDir.latentWidth();
         frameSize = cfg.inDim() * h * w;
-        blockSize = 3 * frameSize;
-        textRows = cfg.textLen();
         text = TextEncoder.load(studentDir.t5Weights(), studentDir.tokenizer(), cfg.textLen(), T5Kernels.fast(par), 4096);
         captions = WorldCaptions.sample(o.seed(), 1024);
 
@@ -134,7 +132,7 @@ public final class DmdTraining implements Trainer.ExportingStage {
         dScratch = new float[frames * frameSize];
         boolean global = inf.globalAttention();
         log.printf("dmd init: generator %s, critic %s parameters; rollouts of %d latent frames (%dx%d) in %d blocks, "
-                        + "window %s + sink %d; denoising timesteps %s; real score CFG %.1f; %d critic steps per generator "
+                        + "window %s incl. sink %d; denoising timesteps %s; real score CFG %.1f; %d critic steps per generator "
                         + "step; lr %.2g / %.2g; %d threads%n",
                 genParams.count(), criticParams.count(), frames, h, w, blocks, global ? "global" : String.valueOf(inf.localAttnSize()),
                 inf.sinkSize(), Arrays.toString(denoising), o.guidance(), o.ratio(), o.genLr(), o.criticLr(), o.threads());

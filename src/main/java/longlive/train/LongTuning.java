@@ -126,7 +126,7 @@ public final class LongTuning implements Trainer.ExportingStage {
         Arrays.fill(laterMask, o.judge() - o.chunkNew(), o.judge(), true);
         log.printf("long tuning: LoRA rank %d alpha %.0f on %d block linears (generator %s, critic %s trainable values); "
                         + "sequences of %d chunks (%d + %d x %d = %d latent frames, %dx%d), judged on the last %d frames, "
-                        + "%s; window %s + sink %d; CFG %.1f; %d critic steps per generator step; lr %.2g / %.2g; %d threads%n",
+                        + "%s; window %s incl. sink %d; CFG %.1f; %d critic steps per generator step; lr %.2g / %.2g; %d threads%n",
                 o.loraRank(), o.loraAlpha(), genLora.modules().size(), genLora.params().count(), criticLora.params().count(),
                 o.chunks(), o.judge(), o.chunks() - 1, o.chunkNew(), o.sequenceFrames(), h, w, o.judge(),
                 o.switchPrompt() ? "one prompt switch per sequence (recache)" : "no prompt switch",
