@@ -8,7 +8,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 ll="$here/longlive"
 threads=(); [ -n "${THREADS:-}" ] && threads=(--threads "$THREADS")
 mkdir -p "$runs"
-"$ll" train vae --out "$runs/vae" --crop 32 --batch 4 --lr 5e-4 --mse-weight 1 --steps "${VAE_STEPS:-3000}" \
+"$ll" train vae --out "$runs/vae" --crop 32 --batch 4 --lr 5e-4 --mse-weight 1 --chroma-weight 2 --steps "${VAE_STEPS:-3000}" \
   --log-every 50 --save-every 500 "${threads[@]}"
 "$ll" train teacher --vae "$runs/vae" -o "$runs/teacher" --clips 1024 --steps "${TEACHER_STEPS:-8000}" \
   --print-every 200 --checkpoint-every 1000 "${threads[@]}"
