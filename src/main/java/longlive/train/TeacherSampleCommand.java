@@ -13,7 +13,6 @@ import longlive.text.T5Kernels;
 import longlive.text.TextEncoder;
 import longlive.vae.VaeKernels;
 import longlive.vae.WanVae;
-import longlive.video.Frame;
 import longlive.video.Mp4Writer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -70,19 +69,10 @@ public final class TeacherSampleCommand implements Callable<Integer> {
                     System.arraycopy(traj, latentFrames * fs + (f * c.inDim() + z) * hw, lat, (z * latentFrames + f) * hw, hw);
             WanVae vae = new WanVae(WanVaeCheckpoint.load(md.vaeWeights(), md.vae()), VaeKernels.fast(par));
             Tensor video = vae.decode(Tensor.of(lat, c.inDim(), latentFrames, h, w), md.stats());
-            int t = video.dim(1), vh = video.dim(2), vw = video.dim(3), plane = vh * vw;
+            int t = video.dim(1), vh = video.dim(2), vw = video.dim(3);
             float[] v = video.data();
             try (Mp4Writer mp4 = new Mp4Writer(out, 16)) {
-                Frame frame = Frame.black(vw, vh);
-                for (int f = 0; f < t; f++) {
-                    for (int p = 0; p < plane; p++) {
-                        int[] rgb = new int[3];
-                        for (int ch = 0; ch < 3; ch++)
-                            rgb[ch] = Math.round((Math.max(-1f, Math.min(1f, v[(ch * t + f) * plane + p])) + 1f) * 127.5f);
-                        frame.set(p % vw, p / vw, rgb[0], rgb[1], rgb[2]);
-                    }
-                    mp4.write(frame);
-                }
+                for (int f = 0; f < t; f++) mp4.write(VaeCheckCommand.frameAt(v, t, f, vw, vh));
             }
             System.out.printf("teacher-sample: %d video frames %dx%d, %d Euler steps, CFG %.1f -> %s%n", t, vw, vh, steps, guidance, out);
         }

@@ -94,7 +94,7 @@ public final class TrainVaeCommand implements Callable<Integer> {
         VaeConfig cfg = new VaeConfig(dim, zDim, List.of(1, 2, 4, 4), resBlocks, List.of(), List.of(false, true, true));
         VaeTraining.Options o = new VaeTraining.Options(cfg, size, crop, frames, batch, steps, minutes, lr, warmup, klWeight, mseWeight,
                 chromaWeight, gradClip, ema, weightDecay, seed, saveEvery, logEvery, evalClips, statsClips, out,
-                threads == null ? Runtime.getRuntime().availableProcessors() : threads);
+                TrainOptions.threads(threads));
         VaeTraining.run(o, System.out);
         return 0;
     }

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import longlive.io.WanVaeCheckpoint;
 import longlive.kernel.Parallel;
+import longlive.pipeline.VideoPipeline;
 import longlive.tensor.Tensor;
 import longlive.vae.LatentStats;
 import longlive.vae.VaeConfig;
@@ -74,18 +75,15 @@ public final class VaeCheckCommand implements Callable<Integer> {
             float[] r = recon.data();
             try (Mp4Writer mp4 = new Mp4Writer(out, s.fps());
                  PngFolderWriter png = pngDir == null ? null : new PngFolderWriter(pngDir)) {
-                Frame frame = Frame.black(size, size), pair = Frame.black(2 * size, size);
+                Frame pair = Frame.black(2 * size, size);
                 for (int f = 0; f < t; f++) {
-                    for (int p = 0; p < hw; p++) {
-                        int[] c = new int[3];
-                        for (int ch = 0; ch < 3; ch++) {
-                            float x = Math.max(-1f, Math.min(1f, r[(ch * t + f) * hw + p]));
-                            double d = x - v[(ch * t + f) * hw + p];
+                    for (int ch = 0; ch < 3; ch++)
+                        for (int p = 0; p < hw; p++) {
+                            int i = (ch * t + f) * hw + p;
+                            double d = Math.max(-1f, Math.min(1f, r[i])) - v[i];
                             se += d * d;
-                            c[ch] = Math.round((x + 1f) * 127.5f);
                         }
-                        frame.set(p % size, p / size, c[0], c[1], c[2]);
-                    }
+                    Frame frame = frameAt(r, t, f, size, size);
                     mp4.write(frame);
                     if (png != null) {
                         for (int y = 0; y < size; y++)
@@ -103,5 +101,13 @@ public final class VaeCheckCommand implements Callable<Integer> {
         System.out.printf("vae-check: %d frames %dx%d through %s: PSNR %.2f dB (peak-to-peak 2) -> %s%n", t, size, size, dir,
                 10 * Math.log10(4 / mse), out);
         return 0;
+    }
+
+    /** Frame {@code f} of a decoded clip {@code [3, frames, H, W]} in [-1, 1] as 8-bit RGB. */
+    static Frame frameAt(float[] video, int frames, int f, int width, int height) {
+        int plane = width * height;
+        float[] one = new float[3 * plane];
+        for (int ch = 0; ch < 3; ch++) System.arraycopy(video, (ch * frames + f) * plane, one, ch * plane, plane);
+        return VideoPipeline.toFrame(one, 0, width, height);
     }
 }
