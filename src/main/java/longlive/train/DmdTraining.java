@@ -93,13 +93,9 @@ public final class DmdTraining implements Trainer.ExportingStage {
         this.log = log;
         this.par = new Parallel(o.threads());
         Files.createDirectories(o.runDir());
-        ModelDirectory studentDir = ModelDirectory.open(o.student()), teacherDir = ModelDirectory.open(o.teacher());
+        DistillationPair pair = DistillationPair.open(o.student(), o.teacher());
+        ModelDirectory studentDir = pair.student(), teacherDir = pair.teacher();
         cfg = studentDir.dit();
-        if (!RandomModel.ditJson(cfg).equals(RandomModel.ditJson(teacherDir.dit())))
-            throw new IllegalArgumentException(o.teacher() + ": the teacher's DiT config differs from the student's (" + o.student()
-                    + "); this stage needs the same architecture for generator, critic and real score");
-        if (studentDir.latentHeight() != teacherDir.latentHeight() || studentDir.latentWidth() != teacherDir.latentWidth())
-            throw new IllegalArgumentException("student and teacher model directories have different video sizes");
         inf = studentDir.inference();
         if (inf.numFramePerBlock() != 3) throw new IllegalArgumentException(o.student() + ": the DMD stage expects 3 frames per block");
         schedule = new FlowMatchSchedule(inf.timestepShift());
@@ -233,14 +229,13 @@ public final class DmdTraining implements Trainer.ExportingStage {
                 .params(CRITIC, criticParams).optimizer(CRITIC, criticAdam)
                 .seed("train", o.seed());
         ck.meta().put("stage", "dmd");
-        ck.meta().set("dit_config", RandomModel.ditJson(cfg));
+        ck.dit(cfg);
         return ck;
     }
 
     @Override
     public void restore(SavedCheckpoint ck) {
-        String want = RandomModel.ditJson(cfg).toString(), saved = ck.meta().path("dit_config").toString();
-        if (!want.equals(saved)) throw new IllegalArgumentException(ck.dir() + " holds a generator of " + saved + ", not " + want);
+        ck.requireDit(cfg, "a generator of");
         ck.restoreParams(GENERATOR, genParams);
         ck.restoreOptimizer(GENERATOR, genAdam);
         ck.restoreEma(GENERATOR, genEma);

@@ -91,10 +91,9 @@ public final class LongTuning implements Trainer.ExportingStage {
         this.log = log;
         this.par = new Parallel(o.threads());
         Files.createDirectories(o.runDir());
-        ModelDirectory studentDir = ModelDirectory.open(o.student()), teacherDir = ModelDirectory.open(o.teacher());
+        DistillationPair pair = DistillationPair.open(o.student(), o.teacher());
+        ModelDirectory studentDir = pair.student(), teacherDir = pair.teacher();
         cfg = studentDir.dit();
-        if (!RandomModel.ditJson(cfg).equals(RandomModel.ditJson(teacherDir.dit())))
-            throw new IllegalArgumentException(o.teacher() + ": the teacher's DiT config differs from the student's (" + o.student() + ")");
         InferenceConfig inf = studentDir.inference();
         int h = studentDir.latentHeight(), w = studentDir.latentWidth();
         frameSize = cfg.inDim() * h * w;
@@ -202,15 +201,14 @@ public final class LongTuning implements Trainer.ExportingStage {
                 .params(CRITIC, criticLora.params()).optimizer(CRITIC, criticAdam)
                 .seed("train", o.seed());
         ck.meta().put("stage", "long");
-        ck.meta().set("dit_config", RandomModel.ditJson(cfg));
+        ck.dit(cfg);
         ck.meta().put("lora_rank", o.loraRank());
         return ck;
     }
 
     @Override
     public void restore(SavedCheckpoint ck) {
-        String want = RandomModel.ditJson(cfg).toString(), saved = ck.meta().path("dit_config").toString();
-        if (!want.equals(saved)) throw new IllegalArgumentException(ck.dir() + " holds LoRA for " + saved + ", not " + want);
+        ck.requireDit(cfg, "LoRA for");
         if (ck.meta().path("lora_rank").asInt() != o.loraRank())
             throw new IllegalArgumentException(ck.dir() + " holds LoRA of rank " + ck.meta().path("lora_rank").asInt()
                     + ", not " + o.loraRank());

@@ -230,14 +230,13 @@ public final class OdeTraining implements Trainer.ExportingStage {
         TrainCheckpoint ck = TrainCheckpoint.at(stepsDone).params(PART, params).optimizer(PART, adam).ema(PART, ema)
                 .seed("train", o.seed());
         ck.meta().put("stage", "ode");
-        ck.meta().set("dit_config", RandomModel.ditJson(cfg));
+        ck.dit(cfg);
         return ck;
     }
 
     @Override
     public void restore(SavedCheckpoint ck) {
-        String want = RandomModel.ditJson(cfg).toString(), saved = ck.meta().path("dit_config").toString();
-        if (!want.equals(saved)) throw new IllegalArgumentException(ck.dir() + " holds a student of " + saved + ", not " + want);
+        ck.requireDit(cfg, "a student of");
         ck.restoreParams(PART, params);
         ck.restoreOptimizer(PART, adam);
         ck.restoreEma(PART, ema);

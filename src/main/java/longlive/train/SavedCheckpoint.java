@@ -12,9 +12,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import longlive.dit.DitConfig;
 import longlive.io.CheckpointException;
 import longlive.io.SafeTensors;
 import longlive.io.StateDict;
+import longlive.pipeline.RandomModel;
 import longlive.tensor.Tensor;
 
 /**
@@ -92,6 +94,15 @@ public final class SavedCheckpoint {
     public ObjectNode meta() {
         JsonNode m = state.path("meta");
         return m.isObject() ? ((ObjectNode) m).deepCopy() : TrainCheckpoint.JSON.createObjectNode();
+    }
+
+    /**
+     * Refuses to resume into a different DiT architecture: {@code what} names the saved weights in the message
+     * ("a student", "LoRA for"...).
+     */
+    public void requireDit(DitConfig cfg, String what) {
+        String want = RandomModel.ditJson(cfg).toString(), saved = meta().path(TrainCheckpoint.DIT_CONFIG).toString();
+        if (!want.equals(saved)) throw new IllegalArgumentException(dir() + " holds " + what + " " + saved + ", not " + want);
     }
 
     /** Part names saved in {@code kind}: "params", "optimizers" or "emas". */

@@ -20,8 +20,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import java.util.zip.CRC32;
+import longlive.dit.DitConfig;
 import longlive.io.CheckpointException;
 import longlive.io.SafeTensorsWriter;
+import longlive.pipeline.RandomModel;
 import longlive.tensor.Tensor;
 
 /**
@@ -90,6 +92,14 @@ public final class TrainCheckpoint {
     public ObjectNode meta() {
         return meta;
     }
+
+    /** Records the DiT architecture these weights belong to, which {@link SavedCheckpoint#requireDit} checks on resume. */
+    public TrainCheckpoint dit(DitConfig cfg) {
+        meta.set(DIT_CONFIG, RandomModel.ditJson(cfg));
+        return this;
+    }
+
+    static final String DIT_CONFIG = "dit_config";
 
     public long step() {
         return step;

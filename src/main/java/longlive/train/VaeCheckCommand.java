@@ -69,6 +69,7 @@ public final class VaeCheckCommand implements Callable<Integer> {
                 for (int ch = 0; ch < 3; ch++) v[(ch * t + f) * hw + p] = (rgb[p * 3 + ch] & 0xFF) / 127.5f - 1f;
         }
         double se = 0;
+        double[] seOfFrame = new double[t];
         try (Parallel par = Parallel.allCores()) {
             WanVae wan = new WanVae(WanVaeCheckpoint.load(dir.resolve("model.safetensors"), cfg), VaeKernels.fast(par));
             Tensor recon = wan.decode(wan.encode(Tensor.of(v, 3, t, size, size), stats), stats);
@@ -81,8 +82,9 @@ public final class VaeCheckCommand implements Callable<Integer> {
                         for (int p = 0; p < hw; p++) {
                             int i = (ch * t + f) * hw + p;
                             double d = Math.max(-1f, Math.min(1f, r[i])) - v[i];
-                            se += d * d;
+                            seOfFrame[f] += d * d;
                         }
+                    se += seOfFrame[f];
                     Frame frame = frameAt(r, t, f, size, size);
                     mp4.write(frame);
                     if (png != null) {
@@ -100,6 +102,16 @@ public final class VaeCheckCommand implements Callable<Integer> {
         double mse = se / (3.0 * t * hw);
         System.out.printf("vae-check: %d frames %dx%d through %s: PSNR %.2f dB (peak-to-peak 2) -> %s%n", t, size, size, dir,
                 10 * Math.log10(4 / mse), out);
+        // A VAE trained on short clips can reconstruct their first second well and decay after it: show PSNR over time.
+        int bin = s.fps();
+        StringBuilder bySecond = new StringBuilder("vae-check: PSNR by second:");
+        for (int from = 0; from < t; from += bin) {
+            double binSe = 0;
+            int to = Math.min(t, from + bin);
+            for (int f = from; f < to; f++) binSe += seOfFrame[f];
+            bySecond.append(String.format(" %.1f", 10 * Math.log10(4 / (binSe / (3.0 * (to - from) * hw)))));
+        }
+        System.out.println(bySecond);
         return 0;
     }
 

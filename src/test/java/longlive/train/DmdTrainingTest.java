@@ -127,4 +127,23 @@ class DmdTrainingTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> options(shared, 4, 1));
         assertTrue(e.getMessage().contains("multiple of 3"), e.getMessage());
     }
+
+    @Test
+    void refusesATeacherOfAnotherArchitecture() throws Exception {
+        Path other = shared.resolve("deeper-teacher");
+        try (var files = Files.walk(teacher)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                Path q = other.resolve(teacher.relativize(p).toString());
+                if (Files.isDirectory(p)) Files.createDirectories(q);
+                else Files.copy(p, q);
+            }
+        }
+        Path cfg = other.resolve("dit/config.json");
+        String json = Files.readString(cfg);
+        assertTrue(json.matches("(?s).*\"num_layers\"\\s*:\\s*1\\b.*"), json);
+        Files.writeString(cfg, json.replaceFirst("\"num_layers\"\\s*:\\s*1", "\"num_layers\": 2"));
+        var o = new DmdTraining.Options(teacher, other, shared.resolve("mismatch"), 3, 3.0, 2, 1e-3, 5e-4, 1, 10.0, 0.5, 5, 1);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new DmdTraining(o, QUIET));
+        assertTrue(e.getMessage().contains("differs from the student's"), e.getMessage());
+    }
 }

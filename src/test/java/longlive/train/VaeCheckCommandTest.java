@@ -47,6 +47,8 @@ class VaeCheckCommandTest {
         }
         assertEquals(0, rc, buf.toString());
         assertTrue(buf.toString().contains("PSNR"), buf.toString());
+        // 1.5 s at 16 fps -> 21 frames (1 + 4k): one full second and a partial one.
+        assertTrue(buf.toString().matches("(?s).*PSNR by second: [0-9.]+ [0-9.]+\\R.*"), buf.toString());
         assertTrue(Files.size(out) > 0);
 
         StringWriter err = new StringWriter();
