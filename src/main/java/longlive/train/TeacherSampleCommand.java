@@ -13,7 +13,9 @@ import longlive.text.T5Kernels;
 import longlive.text.TextEncoder;
 import longlive.vae.VaeKernels;
 import longlive.vae.WanVae;
+import longlive.video.Frame;
 import longlive.video.Mp4Writer;
+import longlive.video.PngFolderWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -48,6 +50,9 @@ public final class TeacherSampleCommand implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, required = true, description = "Output MP4 (16 fps).")
     Path out;
 
+    @Option(names = "--png-dir", paramLabel = "DIR", description = "Also write every frame as a PNG.")
+    Path pngDir;
+
     @Override
     public Integer call() throws Exception {
         if (latentFrames < 1 || steps < 1) throw new IllegalArgumentException("--latent-frames and --steps must be >= 1");
@@ -71,8 +76,13 @@ public final class TeacherSampleCommand implements Callable<Integer> {
             Tensor video = vae.decode(Tensor.of(lat, c.inDim(), latentFrames, h, w), md.stats());
             int t = video.dim(1), vh = video.dim(2), vw = video.dim(3);
             float[] v = video.data();
-            try (Mp4Writer mp4 = new Mp4Writer(out, 16)) {
-                for (int f = 0; f < t; f++) mp4.write(VaeCheckCommand.frameAt(v, t, f, vw, vh));
+            try (Mp4Writer mp4 = new Mp4Writer(out, 16);
+                 PngFolderWriter png = pngDir == null ? null : new PngFolderWriter(pngDir)) {
+                for (int f = 0; f < t; f++) {
+                    Frame frame = VaeCheckCommand.frameAt(v, t, f, vw, vh);
+                    mp4.write(frame);
+                    if (png != null) png.write(frame);
+                }
             }
             System.out.printf("teacher-sample: %d video frames %dx%d, %d Euler steps, CFG %.1f -> %s%n", t, vw, vh, steps, guidance, out);
         }

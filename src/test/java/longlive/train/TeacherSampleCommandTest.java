@@ -26,12 +26,16 @@ class TeacherSampleCommandTest {
         System.setOut(new PrintStream(buf));
         try {
             rc = new CommandLine(new TeacherSampleCommand()).execute("--teacher", teacher.toString(), "--prompt",
-                    "a red circle moves left", "--latent-frames", "3", "--steps", "4", "-o", out.toString());
+                    "a red circle moves left", "--latent-frames", "3", "--steps", "4", "-o", out.toString(),
+                    "--png-dir", dir.resolve("png").toString());
         } finally {
             System.setOut(old);
         }
         assertEquals(0, rc, buf.toString());
         assertTrue(buf.toString().contains("9 video frames 32x32"), buf.toString());
         assertTrue(Files.size(out) > 0);
+        try (var pngs = Files.list(dir.resolve("png"))) {
+            assertEquals(9, pngs.count());
+        }
     }
 }
