@@ -105,17 +105,14 @@ public final class TeacherTraining implements Trainer.ExportingStage {
     private final LatentClips train, heldOut;
     private final DitConfig ditConfig;
     private final T5Config t5Config;
-    private final DitWeights dit, ditGrad;
-    private final T5Weights t5, t5Grad;
-    private final DitTraining ditTrain;
-    private final T5Backward t5Train;
-    private final DitTape tape;
-    private final T5Tape t5Tape;
+    private final DitWeights dit;
+    private final T5Weights t5;
     private final ParamSet params;
     private final AdamW adam;
     private final Ema ema;
     private final FlowMatchLoss flow;
-    private final float[] x0, noise, xt, pred, dPred, dPrompt, timesteps;
+    /** One per concurrently processed sample; worker 0 accumulates into {@link #params}' own gradients. */
+    private final SampleWorker[] workers;
 
     public TeacherTraining(Options o, PrintStream log) throws IOException {
         this.o = o;
@@ -154,36 +151,36 @@ public final class TeacherTraining implements Trainer.ExportingStage {
 
         dit = DitWeights.random(ditConfig, o.seed() + 11, par);
         zeroHead(dit);
-        ditGrad = DitTraining.zerosLike(dit);
+        DitWeights ditGrad = DitTraining.zerosLike(dit);
         t5 = T5Weights.random(t5Config, o.seed() + 12, par);
-        t5Grad = T5Weights.zeros(t5Config);
-        DitKernels dk = DitKernels.fast(par);
-        ditTrain = new DitTraining(dit, dk);
-        t5Train = new T5Backward(t5, T5Kernels.fast(par));
-        int fsl = ditConfig.frameSeqLen(train.height(), train.width());
-        tape = new DitTape(ditConfig, train.frames(), fsl);
-        t5Tape = new T5Tape(t5Config, ditConfig.textLen());
+        T5Weights t5Grad = T5Weights.zeros(t5Config);
         params = new ParamSet();
-        DitParams.register(dit, ditGrad, (name, v, g, shape) -> params.add("dit." + name, v, g, shape));
-        ParamSet textParams = new ParamSet();
-        T5Backward.registerParams(textParams, t5, t5Grad);
-        for (Param p : textParams) params.add("text." + p.name(), p.value(), p.grad(), p.shape());
+        registerGradients(ditGrad, t5Grad, (name, v, g, shape) -> params.add(name, v, g, shape));
         adam = new AdamW(params, new AdamWConfig(0.9, 0.999, 1e-8, o.weightDecay()));
         ema = new Ema(params, o.emaDecay());
         flow = new FlowMatchLoss(new FlowMatchSchedule(o.shift()));
-        int n = train.clipSize();
-        x0 = new float[n];
-        noise = new float[n];
-        xt = new float[n];
-        pred = new float[n];
-        dPred = new float[n];
-        dPrompt = new float[ditConfig.textLen() * ditConfig.textDim()];
-        timesteps = new float[train.frames()];
+        // At this scale one sample's matrices are too small to split well over threads (two threads ran slower than
+        // one), so several threads take whole samples of the batch instead, each with serial kernels.
+        int nWorkers = Math.min(o.threads(), o.batch());
+        workers = new SampleWorker[nWorkers];
+        for (int i = 0; i < nWorkers; i++)
+            workers[i] = i == 0 ? new SampleWorker(nWorkers == 1 ? par : Parallel.serial(), ditGrad, t5Grad)
+                    : new SampleWorker(Parallel.serial(), DitTraining.zerosLike(dit), T5Weights.zeros(t5Config));
+        int fsl = ditConfig.frameSeqLen(train.height(), train.width());
         log.printf("teacher: DiT dim %d, %d layers, %d heads (%d tokens per clip); text encoder dim %d, %d layers, vocab %d; "
-                        + "%s parameters; latents %dx%dx%dx%d from %d clips; batch %d, lr %.2g, caption dropout %.2f, %d threads%n",
+                        + "%s parameters; latents %dx%dx%dx%d from %d clips; batch %d, lr %.2g, caption dropout %.2f, %d threads (%s)%n",
                 ditConfig.dim(), ditConfig.numLayers(), ditConfig.numHeads(), fsl * train.frames(), t5Config.dim(),
                 t5Config.numLayers(), t5Config.vocabSize(), params.count(), train.frames(), train.channels(), train.height(),
-                train.width(), train.count(), o.batch(), o.lr(), o.captionDropout(), o.threads());
+                train.width(), train.count(), o.batch(), o.lr(), o.captionDropout(), o.threads(),
+                nWorkers == 1 ? "inside each operation" : nWorkers + " samples at a time");
+    }
+
+    /** Registers the DiT's and text encoder's parameters, with gradient arrays {@code ditGrad}/{@code t5Grad}, in one fixed order. */
+    private void registerGradients(DitWeights ditGrad, T5Weights t5Grad, DitParams.Sink sink) {
+        DitParams.register(dit, ditGrad, (name, v, g, shape) -> sink.add("dit." + name, v, g, shape));
+        ParamSet textParams = new ParamSet();
+        T5Backward.registerParams(textParams, t5, t5Grad);
+        for (Param p : textParams) sink.add("text." + p.name(), p.value(), p.grad(), p.shape());
     }
 
     /** Wan's init zeroes the output head, so the untrained model predicts zero velocity. */
@@ -211,45 +208,99 @@ public final class TeacherTraining implements Trainer.ExportingStage {
 
     @Override
     public Trainer.StepResult step(long step) {
-        params.zeroGrad();
-        double loss = 0;
-        for (int b = 0; b < o.batch(); b++) {
-            long draw = step * o.batch() + b;
-            int clip = StepRng.of(o.seed(), StepRng.DATA, draw).nextInt(train.count());
-            boolean drop = StepRng.of(o.seed(), StepRng.DROPOUT, draw).nextDouble() < o.captionDropout();
-            train.copy(clip, x0);
-            int[] idx = TimestepSampler.flowIndices(StepRng.of(o.seed(), StepRng.TIMESTEP, draw), train.frames(), train.frames());
-            VaeTraining.gaussian(StepRng.of(o.seed(), StepRng.NOISE, draw), noise);
-            loss += sample(drop ? "" : train.caption(clip), idx, 1.0 / o.batch(), true);
-        }
+        double loss = accumulateGradients(step);
         double norm = params.clipGradNorm(o.gradClip());
         if (!Double.isFinite(norm)) throw new IllegalStateException("teacher step " + step + ": gradient norm " + norm);
         double lr = lr(step);
         adam.step(lr);
         ema.update();
-        return new Trainer.StepResult(loss / o.batch(), norm, lr);
+        return new Trainer.StepResult(loss, norm, lr);
     }
 
-    /**
-     * Flow loss of {@code x0} (in the field) under {@code caption} at per-frame table indices {@code idx}; with
-     * {@code backward}, accumulates gradients scaled by {@code scale} into the DiT and text-encoder gradients.
-     */
-    private double sample(String caption, int[] idx, double scale, boolean backward) {
-        TokenizedPrompt tp = tokenizer.encode(caption);
-        float[] prompt = t5Train.forward(t5Tape, tp.ids(), tp.mask());
-        flow.noisyInput(x0, noise, idx, train.clipSize() / train.frames(), xt);
-        for (int f = 0; f < timesteps.length; f++) timesteps[f] = flow.timestep(idx[f]);
-        ditTrain.forward(tape, xt, 0, train.frames(), train.height(), train.width(), timesteps, prompt,
-                ditConfig.textLen(), null, pred, 0);
-        double l = flow.loss(pred, x0, noise, idx, train.clipSize() / train.frames(), backward ? dPred : null);
-        if (backward) {
-            float s = (float) scale;
-            for (int i = 0; i < dPred.length; i++) dPred[i] *= s;
-            Arrays.fill(dPrompt, 0f);
-            ditTrain.backward(tape, dPred, 0, ditGrad, null, 0, null, 0, dPrompt);
-            t5Train.backward(t5Tape, dPrompt, t5Grad);
+    /** Step {@code step}'s batch: forward and backward of every sample, gradients summed into {@link #params}; the mean loss. */
+    double accumulateGradients(long step) {
+        params.zeroGrad();
+        double[] losses = new double[o.batch()];
+        par.forEach(workers.length, w -> {
+            SampleWorker worker = workers[w];
+            if (w > 0) worker.zeroGrad();
+            for (int b = w; b < o.batch(); b += workers.length) {
+                long draw = step * o.batch() + b;
+                int clip = StepRng.of(o.seed(), StepRng.DATA, draw).nextInt(train.count());
+                boolean drop = StepRng.of(o.seed(), StepRng.DROPOUT, draw).nextDouble() < o.captionDropout();
+                train.copy(clip, worker.x0);
+                int[] idx = TimestepSampler.flowIndices(StepRng.of(o.seed(), StepRng.TIMESTEP, draw), train.frames(), train.frames());
+                VaeTraining.gaussian(StepRng.of(o.seed(), StepRng.NOISE, draw), worker.noise);
+                losses[b] = worker.sample(drop ? "" : train.caption(clip), idx, 1.0 / o.batch(), true);
+            }
+        });
+        for (int w = 1; w < workers.length; w++) workers[w].addGradTo(workers[0]);   // fixed order: same sum every run
+        double loss = 0;
+        for (double l : losses) loss += l;
+        return loss / o.batch();
+    }
+
+    /** What one sample's forward and backward need of its own: kernels, tapes, buffers, gradient arrays. */
+    private final class SampleWorker {
+        final DitTraining ditTrain;
+        final T5Backward t5Train;
+        final DitTape tape;
+        final T5Tape t5Tape;
+        final DitWeights ditGrad;
+        final T5Weights t5Grad;
+        final java.util.List<float[]> grads = new java.util.ArrayList<>();
+        final float[] x0, noise, xt, pred, dPred, dPrompt, timesteps;
+
+        SampleWorker(Parallel kernelThreads, DitWeights ditGrad, T5Weights t5Grad) {
+            this.ditGrad = ditGrad;
+            this.t5Grad = t5Grad;
+            ditTrain = new DitTraining(dit, DitKernels.fast(kernelThreads));
+            t5Train = new T5Backward(t5, T5Kernels.fast(kernelThreads));
+            tape = new DitTape(ditConfig, train.frames(), ditConfig.frameSeqLen(train.height(), train.width()));
+            t5Tape = new T5Tape(t5Config, ditConfig.textLen());
+            registerGradients(ditGrad, t5Grad, (name, v, g, shape) -> grads.add(g));
+            int n = train.clipSize();
+            x0 = new float[n];
+            noise = new float[n];
+            xt = new float[n];
+            pred = new float[n];
+            dPred = new float[n];
+            dPrompt = new float[ditConfig.textLen() * ditConfig.textDim()];
+            timesteps = new float[train.frames()];
         }
-        return l;
+
+        void zeroGrad() {
+            for (float[] g : grads) Arrays.fill(g, 0f);
+        }
+
+        void addGradTo(SampleWorker into) {
+            for (int i = 0; i < grads.size(); i++) {
+                float[] a = grads.get(i), b = into.grads.get(i);
+                for (int j = 0; j < a.length; j++) b[j] += a[j];
+            }
+        }
+
+        /**
+         * Flow loss of {@code x0} (in the field) under {@code caption} at per-frame table indices {@code idx}; with
+         * {@code backward}, accumulates gradients scaled by {@code scale} into this worker's gradient arrays.
+         */
+        double sample(String caption, int[] idx, double scale, boolean backward) {
+            TokenizedPrompt tp = tokenizer.encode(caption);
+            float[] prompt = t5Train.forward(t5Tape, tp.ids(), tp.mask());
+            flow.noisyInput(x0, noise, idx, train.clipSize() / train.frames(), xt);
+            for (int f = 0; f < timesteps.length; f++) timesteps[f] = flow.timestep(idx[f]);
+            ditTrain.forward(tape, xt, 0, train.frames(), train.height(), train.width(), timesteps, prompt,
+                    ditConfig.textLen(), null, pred, 0);
+            double l = flow.loss(pred, x0, noise, idx, train.clipSize() / train.frames(), backward ? dPred : null);
+            if (backward) {
+                float s = (float) scale;
+                for (int i = 0; i < dPred.length; i++) dPred[i] *= s;
+                Arrays.fill(dPrompt, 0f);
+                ditTrain.backward(tape, dPred, 0, ditGrad, null, 0, null, 0, dPrompt);
+                t5Train.backward(t5Tape, dPrompt, t5Grad);
+            }
+            return l;
+        }
     }
 
     /** Mean held-out flow loss at each of {@link #EVAL_INDICES} (current weights; fixed noise per clip). */
@@ -260,10 +311,11 @@ public final class TeacherTraining implements Trainer.ExportingStage {
         for (int k = 0; k < EVAL_INDICES.length; k++) {
             Arrays.fill(idx, EVAL_INDICES[k]);
             double sum = 0;
+            SampleWorker w = workers[0];
             for (int i = 0; i < heldOut.count(); i++) {
-                heldOut.copy(i, x0);
-                VaeTraining.gaussian(new SplittableRandom(1000L * i + k), noise);
-                sum += sample(heldOut.caption(i), idx, 0, false);
+                heldOut.copy(i, w.x0);
+                VaeTraining.gaussian(new SplittableRandom(1000L * i + k), w.noise);
+                sum += w.sample(heldOut.caption(i), idx, 0, false);
             }
             out[k] = sum / heldOut.count();
         }

@@ -43,9 +43,40 @@ class TeacherTrainingTest {
     }
 
     private static TeacherTraining.Options options(Path run, long steps, double lr) {
+        return options(run, steps, lr, 2, 1);
+    }
+
+    private static TeacherTraining.Options options(Path run, long steps, double lr, int batch, int threads) {
         DitConfig dit = TeacherTraining.ditConfig(32, 64, 2, 1, VAE.zDim(), 64, 16);
         T5Config t5 = new T5Config(1, 16, 16, 32, 2, 1, 32, false);
-        return new TeacherTraining.Options(vaeRun, run, dit, t5, 32, 5, 3, 2, lr, 2, steps, 1.0, 0.9, 0.0, 0.3, 5.0, 3, 1, 1);
+        return new TeacherTraining.Options(vaeRun, run, dit, t5, 32, 5, 3, batch, lr, 2, steps, 1.0, 0.9, 0.0, 0.3, 5.0, 3, 1,
+                threads);
+    }
+
+    /** Samples of a batch spread over threads (each with its own tapes and gradients) sum to the serial gradient. */
+    @Test
+    void threadsSplittingTheBatchGiveTheSerialGradient() throws Exception {
+        Path run = shared.resolve("threads");
+        TeacherTraining serial = new TeacherTraining(options(run, 4, 1e-3, 3, 1), QUIET);
+        TeacherTraining split = new TeacherTraining(options(run, 4, 1e-3, 3, 2), QUIET);
+        for (long step : new long[] {0, 5}) {
+            assertEquals(serial.accumulateGradients(step), split.accumulateGradients(step), 1e-6);
+            var a = serial.params().iterator();
+            var b = split.params().iterator();
+            int tensors = 0;
+            while (a.hasNext()) {
+                Param p = a.next(), q = b.next();
+                assertEquals(p.name(), q.name());
+                float max = 0;
+                for (float g : p.grad()) max = Math.max(max, Math.abs(g));
+                for (int i = 0; i < p.grad().length; i++)
+                    assertEquals(p.grad()[i], q.grad()[i], 1e-5f * max + 1e-9f, p.name() + "[" + i + "] at step " + step);
+                tensors++;
+            }
+            assertTrue(tensors > 20 && !b.hasNext());
+        }
+        serial.close();
+        split.close();
     }
 
     private static Trainer.Options loop(Path run, long steps) {
