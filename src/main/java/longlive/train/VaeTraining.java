@@ -168,33 +168,16 @@ public final class VaeTraining {
         try (Parallel par = new Parallel(o.threads())) {
             VaeKernels k = VaeKernels.fast(par);
             int side = o.crop() == 0 ? o.size() : o.crop();
-            WanVaeTraining tr = new WanVaeTraining(w, o.frames(), side, side);
-            int n = (int) tr.videoShape().size(), m = (int) tr.latentShape().size();
-            float[] x = new float[n], noise = new float[m], dRecon = new float[n], dMu = new float[m], dLv = new float[m];
+            ClipWorker[] workers = ClipWorker.team(o, w, g, k, side);
+            if (workers.length > 1) log.printf("threads take whole clips: %d at a time%n", workers.length);
             double sumLoss = 0, sumPsnr = 0, sumNorm = 0;
             int logged = 0;
             long tLog = System.nanoTime();
             while (step < o.steps() && System.nanoTime() < deadline) {
                 params.zeroGrad();
-                for (int b = 0; b < o.batch(); b++) {
-                    long idx = step * o.batch() + b;
-                    if (side == o.size()) {
-                        clip(train, idx, x);
-                    } else {
-                        SplittableRandom pos = StepRng.of(o.seed(), StepRng.DATA, idx);
-                        crop(train, idx, side, pos.nextInt(o.size() - side + 1), pos.nextInt(o.size() - side + 1), x);
-                    }
-                    gaussian(StepRng.of(o.seed(), StepRng.NOISE, idx), noise);
-                    tr.forward(k, x, noise);
-                    java.util.Arrays.fill(dRecon, 0f);
-                    java.util.Arrays.fill(dMu, 0f);
-                    java.util.Arrays.fill(dLv, 0f);
-                    VaeLoss l = VaeLoss.compute(tr.recon(), x, n, tr.mu(), tr.logvar(), m, o.klWeight(),
-                            o.mseWeight(), o.chromaWeight(), 1.0 / o.batch(), dRecon, dMu, dLv);
-                    tr.backward(k, dRecon, dMu, dLv, g);
-                    sumLoss += l.loss();
-                    sumPsnr += l.psnr();
-                }
+                double[] lossAndPsnr = accumulateBatch(o, train, step, side, workers, par);
+                sumLoss += lossAndPsnr[0];
+                sumPsnr += lossAndPsnr[1];
                 double norm = params.clipGradNorm(o.gradClip());
                 if (!Double.isFinite(norm)) throw new IllegalStateException("step " + step + ": gradient norm " + norm);
                 adam.step(lr(o, step));
@@ -228,6 +211,98 @@ public final class VaeTraining {
             export(o, shipped, s);
             log.printf("wrote %s (step %d, %s this run)%n", o.out().resolve("vae"), step, hms(seconds));
             return s;
+        }
+    }
+
+    /**
+     * Step {@code step}'s batch: every clip's loss and gradient, the gradients summed into worker 0's arrays (the
+     * trained parameters' own, zeroed by the caller); returns the summed loss and PSNR.
+     */
+    static double[] accumulateBatch(Options o, ClipStream train, long step, int side, ClipWorker[] workers, Parallel par) {
+        int nWorkers = workers.length;
+        double[] lossOf = new double[o.batch()], psnrOf = new double[o.batch()];
+        par.forEach(nWorkers, wi -> {
+            ClipWorker cw = workers[wi];
+            if (wi > 0) cw.zeroGrad();
+            for (int b = wi; b < o.batch(); b += nWorkers) {
+                long idx = step * o.batch() + b;
+                if (side == o.size()) {
+                    clip(train, idx, cw.x);
+                } else {
+                    SplittableRandom pos = StepRng.of(o.seed(), StepRng.DATA, idx);
+                    crop(train, idx, side, pos.nextInt(o.size() - side + 1), pos.nextInt(o.size() - side + 1), cw.x);
+                }
+                gaussian(StepRng.of(o.seed(), StepRng.NOISE, idx), cw.noise);
+                VaeLoss l = cw.lossAndGradient(o);
+                lossOf[b] = l.loss();
+                psnrOf[b] = l.psnr();
+            }
+        });
+        for (int wi = 1; wi < nWorkers; wi++) workers[wi].addGradTo(workers[0]);   // fixed order: same sum every run
+        double loss = 0, psnr = 0;
+        for (int b = 0; b < o.batch(); b++) {
+            loss += lossOf[b];
+            psnr += psnrOf[b];
+        }
+        return new double[] {loss, psnr};
+    }
+
+    /** One clip's forward and backward at a time, with its own activations, buffers and gradient arrays. */
+    static final class ClipWorker {
+        final WanVaeTraining tr;
+        final VaeKernels kernels;
+        final VaeWeights grads;
+        final List<float[]> gradArrays = new java.util.ArrayList<>();
+        final float[] x, noise, dRecon, dMu, dLv;
+
+        /**
+         * min(threads, batch) workers. One clip's activations are too small to split each operation well over threads,
+         * so with several threads each takes whole clips of the batch with serial kernels; worker 0 accumulates into
+         * {@code g}, the trained parameters' gradients; a single worker keeps the kernels {@code k} of all threads.
+         */
+        static ClipWorker[] team(Options o, VaeWeights w, VaeWeights g, VaeKernels k, int side) {
+            int n = Math.min(o.threads(), o.batch());
+            ClipWorker[] team = new ClipWorker[n];
+            for (int i = 0; i < n; i++)
+                team[i] = new ClipWorker(w, i == 0 ? g : VaeWeights.zeros(w.config()), n == 1 ? k : VaeKernels.fast(Parallel.serial()),
+                        o.frames(), side);
+            return team;
+        }
+
+        ClipWorker(VaeWeights w, VaeWeights grads, VaeKernels kernels, int frames, int side) {
+            this.tr = new WanVaeTraining(w, frames, side, side);
+            this.kernels = kernels;
+            this.grads = grads;
+            for (WanVaeCheckpoint.NamedTensor t : WanVaeCheckpoint.tensors(grads)) gradArrays.add(t.data());
+            int n = (int) tr.videoShape().size(), m = (int) tr.latentShape().size();
+            x = new float[n];
+            noise = new float[m];
+            dRecon = new float[n];
+            dMu = new float[m];
+            dLv = new float[m];
+        }
+
+        /** Forward of {@link #x} with {@link #noise}, the loss, and its gradient accumulated into {@link #grads}. */
+        VaeLoss lossAndGradient(Options o) {
+            tr.forward(kernels, x, noise);
+            java.util.Arrays.fill(dRecon, 0f);
+            java.util.Arrays.fill(dMu, 0f);
+            java.util.Arrays.fill(dLv, 0f);
+            VaeLoss l = VaeLoss.compute(tr.recon(), x, x.length, tr.mu(), tr.logvar(), noise.length, o.klWeight(),
+                    o.mseWeight(), o.chromaWeight(), 1.0 / o.batch(), dRecon, dMu, dLv);
+            tr.backward(kernels, dRecon, dMu, dLv, grads);
+            return l;
+        }
+
+        void zeroGrad() {
+            for (float[] a : gradArrays) java.util.Arrays.fill(a, 0f);
+        }
+
+        void addGradTo(ClipWorker into) {
+            for (int i = 0; i < gradArrays.size(); i++) {
+                float[] a = gradArrays.get(i), b = into.gradArrays.get(i);
+                for (int j = 0; j < a.length; j++) b[j] += a[j];
+            }
         }
     }
 

@@ -133,4 +133,32 @@ class VaeTrainingTest {
         assertEquals(4, whole.latentStd().length);
         assertTrue(Double.isFinite(whole.heldOutPsnrEma()) && whole.heldOutPsnrEma() > 0);
     }
+
+    /** Clips of a batch spread over threads (each with its own activations and gradients) sum to the serial gradient. */
+    @Test
+    void threadsSplittingTheBatchGiveTheSerialGradient(@TempDir Path tmp) {
+        VaeTraining.Options one = new VaeTraining.Options(TINY, 32, 16, 17, 3, 1, 0, 1e-3, 2, 1e-6, 1.0, 2.0, 1.0, 0.9, 0.0, 5, 2,
+                1, 1, 2, tmp, 1);
+        VaeTraining.Options two = new VaeTraining.Options(TINY, 32, 16, 17, 3, 1, 0, 1e-3, 2, 1e-6, 1.0, 2.0, 1.0, 0.9, 0.0, 5, 2,
+                1, 1, 2, tmp, 2);
+        VaeWeights w = VaeWeights.random(TINY, 5), g1 = VaeWeights.zeros(TINY), g2 = VaeWeights.zeros(TINY);
+        longlive.world.ClipStream train = new longlive.world.ClipStream(5, longlive.world.ClipStream.Options.of(32, 17));
+        try (longlive.kernel.Parallel p1 = new longlive.kernel.Parallel(1); longlive.kernel.Parallel p2 = new longlive.kernel.Parallel(2)) {
+            VaeTraining.ClipWorker[] a = VaeTraining.ClipWorker.team(one, w, g1, longlive.vae.VaeKernels.fast(p1), 16);
+            VaeTraining.ClipWorker[] b = VaeTraining.ClipWorker.team(two, w, g2, longlive.vae.VaeKernels.fast(p2), 16);
+            assertEquals(1, a.length);
+            assertEquals(2, b.length);
+            double[] la = VaeTraining.accumulateBatch(one, train, 3, 16, a, p1), lb = VaeTraining.accumulateBatch(two, train, 3, 16, b, p2);
+            assertEquals(la[0], lb[0], 1e-9);
+            assertEquals(la[1], lb[1], 1e-9);
+            List<WanVaeCheckpoint.NamedTensor> ga = WanVaeCheckpoint.tensors(g1), gb = WanVaeCheckpoint.tensors(g2);
+            for (int t = 0; t < ga.size(); t++) {
+                float[] x = ga.get(t).data(), y = gb.get(t).data();
+                float max = 0;
+                for (float v : x) max = Math.max(max, Math.abs(v));
+                for (int i = 0; i < x.length; i++)
+                    assertEquals(x[i], y[i], 1e-5f * max + 1e-12f, ga.get(t).key() + "[" + i + "]");
+            }
+        }
+    }
 }
