@@ -10,7 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
+import longlive.kernel.Parallel;
 import longlive.tensor.Tensor;
 import longlive.vae.LatentStats;
 import longlive.vae.WanVae;
@@ -49,9 +51,10 @@ public final class LatentClips {
      * (clip i = {@code source.apply(i)}, captions never dropped: dropout is drawn per step by the stage) and writes it.
      *
      * @param origin a string naming everything the latents depend on (VAE checksum, clip options, seed)
+     * @param par    threads that encode whole clips concurrently ({@code source} must allow concurrent calls)
      */
     public static LatentClips loadOrEncode(Path file, String origin, IntFunction<ClipBatch> source, int count, WanVae vae,
-                                           LatentStats stats, PrintStream log) throws IOException {
+                                           LatentStats stats, Parallel par, PrintStream log) throws IOException {
         if (Files.isRegularFile(file)) {
             LatentClips c = read(file);
             if (c.origin.equals(origin) && c.count == count) {
@@ -61,27 +64,24 @@ public final class LatentClips {
             log.printf("latents: %s was made from other inputs; re-encoding%n", file);
         }
         long t0 = System.nanoTime();
-        float[] data = null;
         String[] captions = new String[count];
-        int f = 0, z = 0, h = 0, w = 0;
-        for (int i = 0; i < count; i++) {
+        Tensor first = vae.encode(toVideo(source.apply(0)), stats);      // [z, F, h, w]: fixes the sizes
+        int z = first.dim(0), f = first.dim(1), h = first.dim(2), w = first.dim(3), clipSize = f * z * h * w;
+        float[] data = new float[Math.multiplyExact(count, clipSize)];
+        AtomicInteger done = new AtomicInteger();
+        // Clips are independent: threads take whole clips (a kernel called from a pool thread runs serially).
+        par.forEach(count, i -> {
             ClipBatch clip = source.apply(i);
-            Tensor mu = vae.encode(toVideo(clip), stats);   // [z, F, h, w]
-            if (data == null) {
-                z = mu.dim(0);
-                f = mu.dim(1);
-                h = mu.dim(2);
-                w = mu.dim(3);
-                data = new float[Math.multiplyExact(count, f * z * h * w)];
-            }
-            int hw = h * w, clipSize = f * z * hw;
+            Tensor mu = i == 0 ? first : vae.encode(toVideo(clip), stats);
+            int hw = h * w;
             for (int t = 0; t < f; t++)
                 for (int ch = 0; ch < z; ch++)
                     System.arraycopy(mu.data(), (ch * f + t) * hw, data, i * clipSize + (t * z + ch) * hw, hw);
             captions[i] = clip.sample().caption();
-            if ((i + 1) % 256 == 0 || i + 1 == count)
-                log.printf("latents: encoded %d/%d clips (%.1f s)%n", i + 1, count, (System.nanoTime() - t0) / 1e9);
-        }
+            int n = done.incrementAndGet();
+            if (n % 256 == 0 || n == count)
+                log.printf("latents: encoded %d/%d clips (%.1f s)%n", n, count, (System.nanoTime() - t0) / 1e9);
+        });
         LatentClips c = new LatentClips(origin, count, f, z, h, w, data, captions);
         c.write(file);
         return c;

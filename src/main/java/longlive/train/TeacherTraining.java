@@ -144,10 +144,10 @@ public final class TeacherTraining implements Trainer.ExportingStage {
         ClipStream.Options clipOpt = new ClipStream.Options(o.size(), o.size(), o.videoFrames(), 0.0, Script.DEFAULT_FPS);
         String origin = "vae-crc32=" + crc(vaeDir.resolve("model.safetensors")) + ";clips=" + clipOpt + ";seed=" + o.seed();
         ClipBatchSource src = new ClipBatchSource(o.seed(), clipOpt, 0.0);
-        train = LatentClips.loadOrEncode(o.runDir().resolve("latents.bin"), origin, src::clip, o.clips(), vae, stats, log);
+        train = LatentClips.loadOrEncode(o.runDir().resolve("latents.bin"), origin, src::clip, o.clips(), vae, stats, par, log);
         ClipStream held = new ClipStream(ClipBatchSource.HELD_OUT_SEED, clipOpt);
         heldOut = o.evalClips() == 0 ? null : LatentClips.loadOrEncode(o.runDir().resolve("latents-heldout.bin"),
-                origin + ";held-out", i -> ClipBatchSource.asBatch(i, held.sample(i), o.size()), o.evalClips(), vae, stats, log);
+                origin + ";held-out", i -> ClipBatchSource.asBatch(i, held.sample(i), o.size()), o.evalClips(), vae, stats, par, log);
 
         dit = DitWeights.random(ditConfig, o.seed() + 11, par);
         zeroHead(dit);
