@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import longlive.dit.DitConfig;
 import longlive.dit.DitKernels;
 import longlive.dit.DitParams;
@@ -136,17 +137,25 @@ public final class OdeTraining implements Trainer.ExportingStage {
             return old;
         }
         List<String> captions = WorldCaptions.sample(o.seed(), (o.pairs() + 3) / 4).subList(0, o.pairs());   // 4 prompts per script
-        TeacherSampler sampler = new TeacherSampler(teacher, dk, text, schedule, frames, h, w);
+        // Trajectories are independent: threads take whole ones, each with its own sampler (a kernel called from a
+        // pool thread runs serially), so the work splits well even where one clip's matrices are too small to.
+        int workers = Math.min(par.threads(), o.pairs());
+        TeacherSampler[] samplers = new TeacherSampler[workers];
+        for (int k = 0; k < workers; k++) samplers[k] = new TeacherSampler(teacher, dk, text, schedule, frames, h, w);
         int entry = points * frames * frameSize;
         float[] data = new float[Math.multiplyExact(o.pairs(), entry)];
-        float[] noise = new float[frames * frameSize];
         long t0 = System.nanoTime();
-        for (int i = 0; i < o.pairs(); i++) {
-            VaeTraining.gaussian(StepRng.of(o.seed(), StepRng.NOISE, i), noise);
-            sampler.sample(captions.get(i), noise, o.odeSteps(), o.guidance(), points - 1, data, i * entry);
-            if ((i + 1) % 64 == 0 || i + 1 == o.pairs())
-                log.printf("ode pairs: %d/%d trajectories (%.1f s)%n", i + 1, o.pairs(), (System.nanoTime() - t0) / 1e9);
-        }
+        AtomicInteger done = new AtomicInteger();
+        par.forEach(workers, k -> {
+            float[] noise = new float[frames * frameSize];
+            for (int i = k; i < o.pairs(); i += workers) {
+                VaeTraining.gaussian(StepRng.of(o.seed(), StepRng.NOISE, i), noise);
+                samplers[k].sample(captions.get(i), noise, o.odeSteps(), o.guidance(), points - 1, data, i * entry);
+                int n = done.incrementAndGet();
+                if (n % 64 == 0 || n == o.pairs())
+                    log.printf("ode pairs: %d/%d trajectories (%.1f s)%n", n, o.pairs(), (System.nanoTime() - t0) / 1e9);
+            }
+        });
         return LatentClips.of(file, origin, points * frames, cfg.inDim(), h, w, data, captions.toArray(String[]::new));
     }
 

@@ -54,6 +54,18 @@ class OdeTrainingTest {
             moved += Math.abs(end - noise[i]);
         }
         assertTrue(moved / noise.length > 0.1, "the ODE must move the sample away from the noise");
+        // threads that take whole trajectories give the same trajectories, each in its own place
+        OdeTraining o2 = new OdeTraining(new OdeTraining.Options(teacher, shared.resolve("traj2"), 3, 6, 8, 2.0, 2, 1e-3, 2, 1,
+                1.0, 0.5, 11, 2), QUIET);
+        LatentClips tr2 = o2.trajectories();
+        float[] other = new float[tr.clipSize()];
+        for (int i = 0; i < 3; i++) {
+            tr.copy(i, entry);
+            tr2.copy(i, other);
+            assertArrayEquals(entry, other, 1e-5f, "trajectory " + i);
+            assertEquals(tr.caption(i), tr2.caption(i));
+        }
+        o2.close();
         s.close();
     }
 
