@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # The whole training procedure at this project's scale, stage by stage (docs/training-stages.md).
 #   tools/train/shapes-recipe.sh RUNS_DIR            every stage resumes if RUNS_DIR already holds its checkpoints
-# Step counts can be overridden: VAE_STEPS, TEACHER_STEPS, ODE_STEPS, DMD_STEPS, LONG_STEPS; THREADS (default: all).
+# Step counts can be overridden: VAE_SHORT_STEPS, VAE_STEPS, TEACHER_STEPS, ODE_STEPS, DMD_STEPS, LONG_STEPS; THREADS (default: all).
 set -euo pipefail
 runs="${1:?usage: shapes-recipe.sh RUNS_DIR}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 ll="$here/longlive"
 threads=(); [ -n "${THREADS:-}" ] && threads=(--threads "$THREADS")
 mkdir -p "$runs"
-"$ll" train vae --out "$runs/vae" --crop 32 --batch 4 --lr 5e-4 --mse-weight 1 --chroma-weight 2 --steps "${VAE_STEPS:-3000}" \
-  --log-every 50 --save-every 500 "${threads[@]}"
-"$ll" train teacher --vae "$runs/vae" -o "$runs/teacher" --clips 1024 --steps "${TEACHER_STEPS:-8000}" \
+# The VAE: 17-frame clips first (fast), then 49-frame clips so that it also decodes minutes-long streams well
+# (docs/training-vae.md, "Long videos"); one cosine schedule of 12000 steps across both phases.
+"$ll" train vae --out "$runs/vae" --crop 32 --batch 4 --lr 5e-4 --mse-weight 1 --chroma-weight 2 --steps 12000 \
+  --stop-at "${VAE_SHORT_STEPS:-3000}" --log-every 50 --save-every 500 "${threads[@]}"
+"$ll" train vae --out "$runs/vae" --frames 49 --crop 32 --batch 2 --lr 5e-4 --mse-weight 1 --chroma-weight 2 --steps 12000 \
+  --stop-at "${VAE_STEPS:-5000}" --log-every 50 --save-every 500 "${threads[@]}"
+"$ll" train teacher --vae "$runs/vae" -o "$runs/teacher" --clips 2048 --steps "${TEACHER_STEPS:-36000}" \
   --print-every 200 --checkpoint-every 1000 "${threads[@]}"
 "$ll" train ode --teacher "$runs/teacher/teacher" -o "$runs/ode" --pairs 256 --steps "${ODE_STEPS:-1500}" \
   --print-every 100 --checkpoint-every 500 "${threads[@]}"

@@ -45,6 +45,10 @@ public final class TrainVaeCommand implements Callable<Integer> {
     @Option(names = "--minutes", defaultValue = "0", description = "Stop this run after this many minutes, checkpointed (0: no limit).")
     double minutes;
 
+    @Option(names = "--stop-at", defaultValue = "0", paramLabel = "STEP",
+            description = "Stop this run at this step, checkpointed, with the --steps schedule unchanged (0: run to --steps).")
+    long stopAt;
+
     @Option(names = "--lr", defaultValue = "1e-3", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
     double lr;
 
@@ -92,7 +96,7 @@ public final class TrainVaeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         VaeConfig cfg = new VaeConfig(dim, zDim, List.of(1, 2, 4, 4), resBlocks, List.of(), List.of(false, true, true));
-        VaeTraining.Options o = new VaeTraining.Options(cfg, size, crop, frames, batch, steps, minutes, lr, warmup, klWeight, mseWeight,
+        VaeTraining.Options o = new VaeTraining.Options(cfg, size, crop, frames, batch, steps, minutes, stopAt, lr, warmup, klWeight, mseWeight,
                 chromaWeight, gradClip, ema, weightDecay, seed, saveEvery, logEvery, evalClips, statsClips, out,
                 TrainOptions.threads(threads));
         VaeTraining.run(o, System.out);

@@ -55,6 +55,8 @@ public final class VaeTraining {
      * @param batch        clips per optimizer step (gradients averaged)
      * @param steps        total optimizer steps (the cosine schedule's length)
      * @param minutes      wall-clock budget of this run (stops early, checkpointed; 0 = none)
+     * @param stopAt       stop (checkpointed) once this step is reached, leaving the schedule of {@code steps}
+     *                     unchanged, so that a later run can resume it with other clips (0 = none)
      * @param lr           peak learning rate
      * @param warmup       linear warm-up steps
      * @param klWeight     KL weight relative to L1 (see {@link VaeLoss})
@@ -67,7 +69,7 @@ public final class VaeTraining {
      * @param evalClips    held-out clips for the final PSNR
      * @param statsClips   training clips for the latent mean/std
      */
-    public record Options(VaeConfig vae, int size, int crop, int frames, int batch, long steps, double minutes, double lr,
+    public record Options(VaeConfig vae, int size, int crop, int frames, int batch, long steps, double minutes, long stopAt, double lr,
                           int warmup, double klWeight, double mseWeight, double chromaWeight, double gradClip, double emaDecay, double weightDecay, long seed,
                           int saveEvery, int logEvery, int evalClips, int statsClips, Path out, int threads) {
         public Options {
@@ -76,6 +78,7 @@ public final class VaeTraining {
                 throw new IllegalArgumentException("--crop must be 0 or a multiple of " + vae.spatialFactor() + " up to --size");
             if ((frames - 1) % vae.temporalFactor() != 0 || frames < 17)
                 throw new IllegalArgumentException("--frames must be 1 + " + vae.temporalFactor() + "k and >= 17, got " + frames);
+            if (stopAt < 0) throw new IllegalArgumentException("--stop-at must be >= 0, got " + stopAt);
             if (batch < 1 || steps < 1 || saveEvery < 1 || logEvery < 1 || threads < 1)
                 throw new IllegalArgumentException("batch, steps, save/log periods and threads must be >= 1");
             if (!(lr > 0) || warmup < 0 || !(gradClip > 0) || !(klWeight >= 0) || !(mseWeight >= 0) || !(chromaWeight >= 0))
@@ -173,7 +176,8 @@ public final class VaeTraining {
             double sumLoss = 0, sumPsnr = 0, sumNorm = 0;
             int logged = 0;
             long tLog = System.nanoTime();
-            while (step < o.steps() && System.nanoTime() < deadline) {
+            long last = o.stopAt() > 0 ? Math.min(o.stopAt(), o.steps()) : o.steps();
+            while (step < last && System.nanoTime() < deadline) {
                 params.zeroGrad();
                 double[] lossAndPsnr = accumulateBatch(o, train, step, side, workers, par);
                 sumLoss += lossAndPsnr[0];

@@ -100,8 +100,8 @@ class VaeTrainingTest {
                         assertEquals(full[((t * 32 + 16 + y) * 32 + 8 + x) * 3 + c], win[((t * 8 + y) * 8 + x) * 3 + c]);
     }
 
-    private static VaeTraining.Options options(Path out, long steps) {
-        return new VaeTraining.Options(TINY, 32, 0, 17, 1, steps, 0, 1e-3, 2, 1e-6, 1.0, 0.5, 1.0, 0.9, 0.0, 5, 2, 1, 1, 2, out, 1);
+    private static VaeTraining.Options options(Path out, long steps, long stopAt) {
+        return new VaeTraining.Options(TINY, 32, 0, 17, 1, steps, 0, stopAt, 1e-3, 2, 1e-6, 1.0, 0.5, 1.0, 0.9, 0.0, 5, 2, 1, 1, 2, out, 1);
     }
 
     private static float[] read(Path file, String key) {
@@ -113,10 +113,11 @@ class VaeTrainingTest {
     @Test
     void trainsCheckpointsResumesExactlyAndExports(@TempDir Path tmp) throws Exception {
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
-        VaeTraining.Summary whole = VaeTraining.run(options(tmp.resolve("a"), 3), quiet);
-        VaeTraining.run(options(tmp.resolve("b"), 2), quiet);
+        VaeTraining.Summary whole = VaeTraining.run(options(tmp.resolve("a"), 3, 0), quiet);
+        VaeTraining.Summary stopped = VaeTraining.run(options(tmp.resolve("b"), 3, 2), quiet);   // same schedule, stops at 2
+        assertEquals(2, stopped.step());
         ByteArrayOutputStream log = new ByteArrayOutputStream();
-        VaeTraining.Summary resumed = VaeTraining.run(options(tmp.resolve("b"), 3), new PrintStream(log));
+        VaeTraining.Summary resumed = VaeTraining.run(options(tmp.resolve("b"), 3, 0), new PrintStream(log));
         assertTrue(log.toString().contains("resuming from"), log.toString());
         assertEquals(3, whole.step());
         assertEquals(3, resumed.step());
@@ -137,9 +138,9 @@ class VaeTrainingTest {
     /** Clips of a batch spread over threads (each with its own activations and gradients) sum to the serial gradient. */
     @Test
     void threadsSplittingTheBatchGiveTheSerialGradient(@TempDir Path tmp) {
-        VaeTraining.Options one = new VaeTraining.Options(TINY, 32, 16, 17, 3, 1, 0, 1e-3, 2, 1e-6, 1.0, 2.0, 1.0, 0.9, 0.0, 5, 2,
+        VaeTraining.Options one = new VaeTraining.Options(TINY, 32, 16, 17, 3, 1, 0, 0, 1e-3, 2, 1e-6, 1.0, 2.0, 1.0, 0.9, 0.0, 5, 2,
                 1, 1, 2, tmp, 1);
-        VaeTraining.Options two = new VaeTraining.Options(TINY, 32, 16, 17, 3, 1, 0, 1e-3, 2, 1e-6, 1.0, 2.0, 1.0, 0.9, 0.0, 5, 2,
+        VaeTraining.Options two = new VaeTraining.Options(TINY, 32, 16, 17, 3, 1, 0, 0, 1e-3, 2, 1e-6, 1.0, 2.0, 1.0, 0.9, 0.0, 5, 2,
                 1, 1, 2, tmp, 2);
         VaeWeights w = VaeWeights.random(TINY, 5), g1 = VaeWeights.zeros(TINY), g2 = VaeWeights.zeros(TINY);
         longlive.world.ClipStream train = new longlive.world.ClipStream(5, longlive.world.ClipStream.Options.of(32, 17));
