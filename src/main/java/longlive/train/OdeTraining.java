@@ -73,14 +73,13 @@ public final class OdeTraining implements Trainer.ExportingStage {
     private final TextEncoder text;
     private final LatentClips trajectories;    // entry = [points, F, z, h, w] flattened as (points * F) frames
     private final int points, frames, h, w, frameSize;
-    private final DitWeights student, grad;
-    private final DitTraining train;
-    private final DitTape tape;
+    private final DitWeights student;
     private final KeyMask mask;
     private final ParamSet params;
     private final AdamW adam;
     private final Ema ema;
-    private final float[] xin, target, flowOut, x0, dX0, dFlow, ts;
+    /** One per concurrently regressed trajectory; worker 0 accumulates into {@link #params}' own gradients. */
+    private final RegressionWorker[] workers;
 
     public OdeTraining(Options o, PrintStream log) throws IOException {
         this.o = o;
@@ -103,23 +102,18 @@ public final class OdeTraining implements Trainer.ExportingStage {
         DitWeights teacherWeights = teacherDir.loadDit(dk.matMul());
         trajectories = trajectories(teacherWeights, dk);
         student = teacherDir.loadDit(dk.matMul());
-        grad = DitTraining.zerosLike(student);
-        train = new DitTraining(student, dk);
-        int fsl = cfg.frameSeqLen(h, w);
-        tape = new DitTape(cfg, frames, fsl);
-        mask = KeyMask.blockCausal(frames, fsl, 3, -1);
+        DitWeights grad = DitTraining.zerosLike(student);
+        mask = KeyMask.blockCausal(frames, cfg.frameSeqLen(h, w), 3, -1);
         params = new ParamSet();
         DitParams.register(student, grad, params::add);
         adam = new AdamW(params, new AdamWConfig(0.9, 0.999, 1e-8, 0.0));
         ema = new Ema(params, o.emaDecay());
-        int n = frames * frameSize;
-        xin = new float[n];
-        target = new float[n];
-        flowOut = new float[n];
-        x0 = new float[n];
-        dX0 = new float[n];
-        dFlow = new float[n];
-        ts = new float[frames];
+        // As in the teacher stage: threads take whole trajectories of the batch, each with serial kernels.
+        int nWorkers = Math.min(o.threads(), o.batch());
+        workers = new RegressionWorker[nWorkers];
+        for (int i = 0; i < nWorkers; i++)
+            workers[i] = new RegressionWorker(nWorkers == 1 ? dk : DitKernels.fast(Parallel.serial()),
+                    i == 0 ? grad : DitTraining.zerosLike(student));
         log.printf("ode init: student = teacher's DiT (%s parameters); %d trajectories of %d latent frames (%dx%d), "
                         + "teacher %d Euler steps, CFG %.1f; denoising timesteps %s; batch %d, lr %.2g, %d threads%n",
                 params.count(), trajectories.count(), frames, h, w, o.odeSteps(), o.guidance(), Arrays.toString(denoising),
@@ -168,6 +162,10 @@ public final class OdeTraining implements Trainer.ExportingStage {
         return points;
     }
 
+    ParamSet params() {
+        return params;
+    }
+
     @Override
     public String name() {
         return "ode";
@@ -181,55 +179,103 @@ public final class OdeTraining implements Trainer.ExportingStage {
 
     @Override
     public Trainer.StepResult step(long step) {
-        params.zeroGrad();
-        double loss = 0;
-        float[] entry = new float[points * frames * frameSize];
-        for (int b = 0; b < o.batch(); b++) {
-            long draw = step * o.batch() + b;
-            int j = StepRng.of(o.seed(), StepRng.DATA, draw).nextInt(trajectories.count());
-            trajectories.copy(j, entry);
-            int[] idx = TimestepSampler.odeIndices(StepRng.of(o.seed(), StepRng.TIMESTEP, draw), frames, 3, points - 1);
-            loss += regress(entry, trajectories.caption(j), idx, 1.0 / o.batch(), true);
-        }
+        double loss = accumulateGradients(step);
         double norm = params.clipGradNorm(o.gradClip());
         if (!Double.isFinite(norm)) throw new IllegalStateException("ode step " + step + ": gradient norm " + norm);
         double lr = lr(step);
         adam.step(lr);
         ema.update();
-        return new Trainer.StepResult(loss / o.batch(), norm, lr);
+        return new Trainer.StepResult(loss, norm, lr);
     }
 
-    /** Regression loss of one trajectory with block b at stored point {@code idx[f]}; optionally backward. */
-    private double regress(float[] entry, String caption, int[] idx, double scale, boolean backward) {
-        for (int f = 0; f < frames; f++) {
-            System.arraycopy(entry, (idx[f] * frames + f) * frameSize, xin, f * frameSize, frameSize);
-            ts[f] = denoising[idx[f]];
-        }
-        System.arraycopy(entry, (points - 1) * frames * frameSize, target, 0, frames * frameSize);
-        float[] prompt = text.encode(caption).data();
-        train.forward(tape, xin, 0, frames, h, w, ts, prompt, cfg.textLen(), mask, flowOut, 0);
-        for (int f = 0; f < frames; f++) schedule.x0FromVelocity(xin, f * frameSize, flowOut, f * frameSize, ts[f], x0, f * frameSize, frameSize);
-        double l = OdeRegressionLoss.loss(x0, target, ts, frameSize, backward ? dX0 : null);
-        if (backward) {
-            for (int f = 0; f < frames; f++) {          // x0 = x_t − σ·v  ⇒  ∂L/∂v = −σ·∂L/∂x0
-                float k = (float) (-schedule.sigma(ts[f]) * scale);
-                for (int i = f * frameSize; i < (f + 1) * frameSize; i++) dFlow[i] = k * dX0[i];
+    /** Step {@code step}'s batch: every trajectory's loss and gradient, summed into {@link #params}; the mean loss. */
+    double accumulateGradients(long step) {
+        params.zeroGrad();
+        double[] losses = new double[o.batch()];
+        par.forEach(workers.length, wi -> {
+            RegressionWorker worker = workers[wi];
+            if (wi > 0) worker.zeroGrad();
+            for (int b = wi; b < o.batch(); b += workers.length) {
+                long draw = step * o.batch() + b;
+                int j = StepRng.of(o.seed(), StepRng.DATA, draw).nextInt(trajectories.count());
+                trajectories.copy(j, worker.entry);
+                int[] idx = TimestepSampler.odeIndices(StepRng.of(o.seed(), StepRng.TIMESTEP, draw), frames, 3, points - 1);
+                losses[b] = worker.regress(trajectories.caption(j), idx, 1.0 / o.batch(), true);
             }
-            train.backward(tape, dFlow, 0, grad, null, 0, null, 0, null);
+        });
+        for (int wi = 1; wi < workers.length; wi++) workers[wi].addGradTo(workers[0]);   // fixed order: same sum every run
+        double loss = 0;
+        for (double l : losses) loss += l;
+        return loss / o.batch();
+    }
+
+    /** One trajectory's regression at a time, with its own tape, buffers and gradient arrays. */
+    private final class RegressionWorker {
+        final DitTraining train;
+        final DitTape tape;
+        final DitWeights grad;
+        final List<float[]> gradArrays = new java.util.ArrayList<>();
+        final float[] entry, xin, target, flowOut, x0, dX0, dFlow, ts;
+
+        RegressionWorker(DitKernels kernels, DitWeights grad) {
+            this.grad = grad;
+            train = new DitTraining(student, kernels);
+            tape = new DitTape(cfg, frames, cfg.frameSeqLen(h, w));
+            DitParams.register(student, grad, (name, v, g, shape) -> gradArrays.add(g));
+            int n = frames * frameSize;
+            entry = new float[points * n];
+            xin = new float[n];
+            target = new float[n];
+            flowOut = new float[n];
+            x0 = new float[n];
+            dX0 = new float[n];
+            dFlow = new float[n];
+            ts = new float[frames];
         }
-        return l;
+
+        void zeroGrad() {
+            for (float[] a : gradArrays) Arrays.fill(a, 0f);
+        }
+
+        void addGradTo(RegressionWorker into) {
+            for (int i = 0; i < gradArrays.size(); i++) {
+                float[] a = gradArrays.get(i), b = into.gradArrays.get(i);
+                for (int j = 0; j < a.length; j++) b[j] += a[j];
+            }
+        }
+
+        /** Regression loss of {@link #entry} with frame f at stored point {@code idx[f]}; optionally backward. */
+        double regress(String caption, int[] idx, double scale, boolean backward) {
+            for (int f = 0; f < frames; f++) {
+                System.arraycopy(entry, (idx[f] * frames + f) * frameSize, xin, f * frameSize, frameSize);
+                ts[f] = denoising[idx[f]];
+            }
+            System.arraycopy(entry, (points - 1) * frames * frameSize, target, 0, frames * frameSize);
+            float[] prompt = text.encode(caption).data();
+            train.forward(tape, xin, 0, frames, h, w, ts, prompt, cfg.textLen(), mask, flowOut, 0);
+            for (int f = 0; f < frames; f++) schedule.x0FromVelocity(xin, f * frameSize, flowOut, f * frameSize, ts[f], x0, f * frameSize, frameSize);
+            double l = OdeRegressionLoss.loss(x0, target, ts, frameSize, backward ? dX0 : null);
+            if (backward) {
+                for (int f = 0; f < frames; f++) {          // x0 = x_t − σ·v  ⇒  ∂L/∂v = −σ·∂L/∂x0
+                    float k = (float) (-schedule.sigma(ts[f]) * scale);
+                    for (int i = f * frameSize; i < (f + 1) * frameSize; i++) dFlow[i] = k * dX0[i];
+                }
+                train.backward(tape, dFlow, 0, grad, null, 0, null, 0, null);
+            }
+            return l;
+        }
     }
 
     /** Mean regression loss over the first {@code n} trajectories with every block at stored point {@code point}. */
     double evalLoss(int n, int point) {
-        float[] entry = new float[points * frames * frameSize];
         int[] idx = new int[frames];
         Arrays.fill(idx, point);
         double s = 0;
         int m = Math.min(n, trajectories.count());
+        RegressionWorker worker = workers[0];
         for (int j = 0; j < m; j++) {
-            trajectories.copy(j, entry);
-            s += regress(entry, trajectories.caption(j), idx, 0, false);
+            trajectories.copy(j, worker.entry);
+            s += worker.regress(trajectories.caption(j), idx, 0, false);
         }
         return s / m;
     }

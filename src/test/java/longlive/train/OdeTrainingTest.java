@@ -124,4 +124,27 @@ class OdeTrainingTest {
                 () -> new OdeTraining.Options(teacher, shared, 3, 5, 8, 2.0, 2, 1e-3, 2, 1, 1.0, 0.5, 11, 1));
         assertTrue(e.getMessage().contains("multiple of 3"), e.getMessage());
     }
+
+    /** Trajectories of a batch spread over threads (own tapes and gradients) sum to the serial gradient. */
+    @Test
+    void threadsSplittingTheBatchGiveTheSerialGradient() throws Exception {
+        OdeTraining serial = new OdeTraining(new OdeTraining.Options(teacher, shared.resolve("g1"), 3, 6, 8, 2.0, 3, 1e-3, 2, 4,
+                1.0, 0.5, 11, 1), QUIET);
+        OdeTraining split = new OdeTraining(new OdeTraining.Options(teacher, shared.resolve("g2"), 3, 6, 8, 2.0, 3, 1e-3, 2, 4,
+                1.0, 0.5, 11, 2), QUIET);
+        for (long step : new long[] {0, 3}) {
+            assertEquals(serial.accumulateGradients(step), split.accumulateGradients(step), 1e-6);
+            var a = serial.params().iterator();
+            var b = split.params().iterator();
+            while (a.hasNext()) {
+                Param p = a.next(), q = b.next();
+                float max = 0;
+                for (float g : p.grad()) max = Math.max(max, Math.abs(g));
+                for (int i = 0; i < p.grad().length; i++)
+                    assertEquals(p.grad()[i], q.grad()[i], 1e-5f * max + 1e-9f, p.name() + "[" + i + "] at step " + step);
+            }
+        }
+        serial.close();
+        split.close();
+    }
 }
