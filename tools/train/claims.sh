@@ -3,7 +3,7 @@
 #   tools/train/claims.sh MODEL_LONG MODEL_NO_LONG OUT_DIR [SCRIPTS] [SECONDS] [DRIFT_SECONDS]
 # MODEL_LONG: a model after streaming long tuning (train long); MODEL_NO_LONG: the same before it (train dmd).
 # Held-out scripts: `world script` seeds 5.. (small integers are never training scripts). Every video goes through
-# `generate` and `eval`; the tables are printed and written to OUT_DIR/claims.json.
+# `generate` and `eval`; the tables are printed and written to OUT_DIR/claims.json. A rerun keeps what is scored.
 set -euo pipefail
 long="${1:?usage: claims.sh MODEL_LONG MODEL_NO_LONG OUT_DIR [SCRIPTS] [SECONDS] [DRIFT_SECONDS]}"
 nolong="${2:?}"; out="${3:?}"; n="${4:-3}"; secs="${5:-20}"; drift="${6:-600}"
@@ -13,6 +13,7 @@ mkdir -p "$out"
 "$ll" world script -o "$out/drift.jsonl" --seed 100 --count 1 --length "$drift" --segments 1 --max-objects 1 >/dev/null
 run() { # name model script line extra-args...
   local name=$1 model=$2 script=$3 line=$4; shift 4
+  [ -f "$out/$name.json" ] && return 0      # scored by an earlier run into the same OUT_DIR
   "$ll" generate --model "$model" --script "$script" --line "$line" --seed "$line" --out "$out/$name.mp4" --quiet "$@" \
     2> "$out/$name.log"
   "$ll" eval "$out/$name.mp4" --script "$script" --line "$line" --json "$out/$name.json" --html "$out/$name.html" \
@@ -51,7 +52,8 @@ for name, label in [("sink", "window + sink"), ("nosink", "window alone"), ("glo
     print(f"{label} | {r['adherence']:.3f} | {r['sharpness']:.3f} | {r['noise']:.2f} | {r['subject']:.3f} | {r['background']:.3f} | {r['fps']:.1f}")
 print("long tuning | adherence first minute | last minute | sharpness first | last | frozen frames")
 for name in ["long", "nolong"]:
-    d = ev(f"drift-{name}"); a = d["drift"]["adherence"]["bins"]; s = d["drift"]["sharpness"]["bins"]
+    d = ev(f"drift-{name}"); a = d["drift"]["adherence"]["bins"]
+    s = d["drift"].get("sharpness", {}).get("bins", [])    # absent when no object was ever found
     k = max(1, int(60 / d["drift"]["adherence"]["binSeconds"]))
     r = dict(adh_first=mean(a[:k]), adh_last=mean(a[-k:]), sharp_first=mean(s[:k]), sharp_last=mean(s[-k:]),
              frozen=d["summary"]["frozenFrames"])

@@ -52,8 +52,7 @@ public final class BackgroundModel {
         List<double[]> pal = new ArrayList<>();
         for (int k = 0; k < 12 && pal.size() < 3; k++) {
             int bin = order[k];
-            if (count[bin] < 0.06 * w * h) break;
-            if (bin < 0) break;
+            if (bin < 0 || count[bin] < 0.06 * w * h) break;   // -1: fewer than 12 colours in the frame
             double[] c = {sum[3 * bin] / count[bin], sum[3 * bin + 1] / count[bin], sum[3 * bin + 2] / count[bin]};
             // a large object can cover 15% of the frame: a frequent colour that looks like an object colour is
             // only taken for background when it dominates the frame
