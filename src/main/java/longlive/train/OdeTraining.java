@@ -214,7 +214,7 @@ public final class OdeTraining implements Trainer.ExportingStage {
         final DitTraining train;
         final DitTape tape;
         final DitWeights grad;
-        final List<float[]> gradArrays = new java.util.ArrayList<>();
+        final GradientArrays gradArrays = new GradientArrays();
         final float[] entry, xin, target, flowOut, x0, dX0, dFlow, ts;
 
         RegressionWorker(DitKernels kernels, DitWeights grad) {
@@ -234,14 +234,11 @@ public final class OdeTraining implements Trainer.ExportingStage {
         }
 
         void zeroGrad() {
-            for (float[] a : gradArrays) Arrays.fill(a, 0f);
+            gradArrays.zero();
         }
 
         void addGradTo(RegressionWorker into) {
-            for (int i = 0; i < gradArrays.size(); i++) {
-                float[] a = gradArrays.get(i), b = into.gradArrays.get(i);
-                for (int j = 0; j < a.length; j++) b[j] += a[j];
-            }
+            gradArrays.addTo(into.gradArrays);
         }
 
         /** Regression loss of {@link #entry} with frame f at stored point {@code idx[f]}; optionally backward. */

@@ -248,7 +248,7 @@ public final class TeacherTraining implements Trainer.ExportingStage {
         final T5Tape t5Tape;
         final DitWeights ditGrad;
         final T5Weights t5Grad;
-        final java.util.List<float[]> grads = new java.util.ArrayList<>();
+        final GradientArrays grads = new GradientArrays();
         final float[] x0, noise, xt, pred, dPred, dPrompt, timesteps;
 
         SampleWorker(Parallel kernelThreads, DitWeights ditGrad, T5Weights t5Grad) {
@@ -270,14 +270,11 @@ public final class TeacherTraining implements Trainer.ExportingStage {
         }
 
         void zeroGrad() {
-            for (float[] g : grads) Arrays.fill(g, 0f);
+            grads.zero();
         }
 
         void addGradTo(SampleWorker into) {
-            for (int i = 0; i < grads.size(); i++) {
-                float[] a = grads.get(i), b = into.grads.get(i);
-                for (int j = 0; j < a.length; j++) b[j] += a[j];
-            }
+            grads.addTo(into.grads);
         }
 
         /**

@@ -256,7 +256,7 @@ public final class VaeTraining {
         final WanVaeTraining tr;
         final VaeKernels kernels;
         final VaeWeights grads;
-        final List<float[]> gradArrays = new java.util.ArrayList<>();
+        final GradientArrays gradArrays = new GradientArrays();
         final float[] x, noise, dRecon, dMu, dLv;
 
         /**
@@ -299,14 +299,11 @@ public final class VaeTraining {
         }
 
         void zeroGrad() {
-            for (float[] a : gradArrays) java.util.Arrays.fill(a, 0f);
+            gradArrays.zero();
         }
 
         void addGradTo(ClipWorker into) {
-            for (int i = 0; i < gradArrays.size(); i++) {
-                float[] a = gradArrays.get(i), b = into.gradArrays.get(i);
-                for (int j = 0; j < a.length; j++) b[j] += a[j];
-            }
+            gradArrays.addTo(into.gradArrays);
         }
     }
 
