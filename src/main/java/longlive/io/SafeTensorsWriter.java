@@ -23,7 +23,7 @@ import java.util.function.Supplier;
 import longlive.tensor.Tensor;
 
 /**
- * Writes a safetensors file: F32 tensors (optionally produced lazily, one at a time, so converting a 5 GB
+ * Writes a safetensors file: F32 or BF16 tensors (optionally produced lazily, one at a time, so converting a 5 GB
  * checkpoint needs memory for one tensor only), I64/I32 tensors, and string metadata. The JSON header is padded
  * with spaces so the data area starts at a multiple of 8 bytes. The file is written to a temporary sibling and
  * renamed into place, so a failure midway never leaves a partial output.
@@ -52,6 +52,22 @@ public final class SafeTensorsWriter {
     /** Adds a float32 tensor of {@code shape} whose data {@code lazy} produces while the file is written. */
     public SafeTensorsWriter add(String name, int[] shape, Supplier<Tensor> lazy) {
         return put(new Entry(name, DType.F32, shape.clone(), lazy, null, null));
+    }
+
+    /**
+     * Adds a tensor stored as bfloat16 (half the bytes of float32; each value rounded to the nearest bf16, ties to
+     * even), for shipping weights where 8 bits of mantissa are enough. Readers widen it back to float32.
+     */
+    public SafeTensorsWriter addBf16(String name, int[] shape, Supplier<Tensor> lazy) {
+        return put(new Entry(name, DType.BF16, shape.clone(), lazy, null, null));
+    }
+
+    /** The bfloat16 bits nearest to {@code v} (ties to even); NaN stays a (quiet) NaN, infinities stay infinite. */
+    public static short toBf16(float v) {
+        int bits = Float.floatToRawIntBits(v);
+        if (Float.isNaN(v)) return (short) ((bits >>> 16) | 0x40);
+        int rounded = bits + 0x7FFF + ((bits >>> 16) & 1);
+        return (short) (rounded >>> 16);
     }
 
     /** Adds an I64 tensor (e.g. token ids, step counters). */
@@ -157,17 +173,19 @@ public final class SafeTensorsWriter {
         for (Entry e : entries) {
             switch (e.dtype()) {
                 case F32 -> {
-                    Tensor t = e.floats().get();
-                    if (!t.hasShape(e.shape()))
-                        throw new CheckpointException("tensor '" + e.name() + "' was declared " + Arrays.toString(e.shape())
-                                + " but its data has shape " + Arrays.toString(t.shape()));
-                    float[] d = t.data();
+                    float[] d = declaredData(e);
                     for (int i = 0; i < d.length; ) {
                         if (buf.remaining() < 4) written += flush(ch, buf);
                         int len = Math.min(buf.remaining() / 4, d.length - i);
                         buf.asFloatBuffer().put(d, i, len);
                         buf.position(buf.position() + 4 * len);
                         i += len;
+                    }
+                }
+                case BF16 -> {
+                    for (float v : declaredData(e)) {
+                        if (buf.remaining() < 2) written += flush(ch, buf);
+                        buf.putShort(toBf16(v));
                     }
                 }
                 case I64 -> {
@@ -187,6 +205,14 @@ public final class SafeTensorsWriter {
         }
         written += flush(ch, buf);
         return written;
+    }
+
+    private static float[] declaredData(Entry e) {
+        Tensor t = e.floats().get();
+        if (!t.hasShape(e.shape()))
+            throw new CheckpointException("tensor '" + e.name() + "' was declared " + Arrays.toString(e.shape())
+                    + " but its data has shape " + Arrays.toString(t.shape()));
+        return t.data();
     }
 
     private static long flush(FileChannel ch, ByteBuffer buf) throws IOException {

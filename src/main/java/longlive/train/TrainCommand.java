@@ -18,7 +18,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Train the models (VAE, text encoder, teacher, causal student with DMD, streaming long tuning); "
                 + "every stage resumes from its checkpoints. See docs/training.md.",
-        subcommands = {TrainCommand.Info.class, TrainVaeCommand.class, TrainTeacherCommand.class, TrainOdeCommand.class, TrainDmdCommand.class, TrainLongCommand.class, VaeCheckCommand.class, TeacherSampleCommand.class})
+        subcommands = {TrainCommand.Info.class, TrainVaeCommand.class, TrainTeacherCommand.class, TrainOdeCommand.class, TrainDmdCommand.class, TrainLongCommand.class, VaeCheckCommand.class, TeacherSampleCommand.class, PackCommand.class})
 public final class TrainCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
