@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # The paper's claims at this project's scale (docs/training-stages.md, "The paper's claims"):
-#   tools/train/claims.sh MODEL_LONG MODEL_NO_LONG OUT_DIR [SCRIPTS] [SECONDS] [DRIFT_SECONDS]
+#   tools/train/claims.sh MODEL_LONG MODEL_NO_LONG OUT_DIR [SCRIPTS] [SECONDS] [DRIFT_SECONDS] [DRIFT_SEED]
 # MODEL_LONG: a model after streaming long tuning (train long); MODEL_NO_LONG: the same before it (train dmd).
 # Held-out scripts: `world script` seeds 5.. (small integers are never training scripts). Every video goes through
 # `generate` and `eval`; the tables are printed and written to OUT_DIR/claims.json. A rerun keeps what is scored.
+# DRIFT_SEED picks the one-prompt drift script (`world script --seed`): 100 (the default) is a small violet star on
+# black, 102 a huge turquoise star on sliding stripes — drift can only be measured on an object the model draws.
 set -euo pipefail
-long="${1:?usage: claims.sh MODEL_LONG MODEL_NO_LONG OUT_DIR [SCRIPTS] [SECONDS] [DRIFT_SECONDS]}"
-nolong="${2:?}"; out="${3:?}"; n="${4:-3}"; secs="${5:-20}"; drift="${6:-600}"
+long="${1:?usage: claims.sh MODEL_LONG MODEL_NO_LONG OUT_DIR [SCRIPTS] [SECONDS] [DRIFT_SECONDS] [DRIFT_SEED]}"
+nolong="${2:?}"; out="${3:?}"; n="${4:-3}"; secs="${5:-20}"; drift="${6:-600}"; dseed="${7:-100}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"; ll="$here/longlive"
 mkdir -p "$out"
 "$ll" world script -o "$out/heldout.jsonl" --seed 5 --count "$n" --length "$secs" --segments 4 --max-objects 1 >/dev/null
-"$ll" world script -o "$out/drift.jsonl" --seed 100 --count 1 --length "$drift" --segments 1 --max-objects 1 >/dev/null
+"$ll" world script -o "$out/drift.jsonl" --seed "$dseed" --count 1 --length "$drift" --segments 1 --max-objects 1 >/dev/null
 run() { # name model script line extra-args...
   local name=$1 model=$2 script=$3 line=$4; shift 4
   [ -f "$out/$name.json" ] && return 0      # scored by an earlier run into the same OUT_DIR

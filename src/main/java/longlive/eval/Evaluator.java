@@ -447,15 +447,21 @@ public final class Evaluator {
         series.put("noise", noise);
         series.put("paletteError", pal);
         series.put("clipped", clip);
+        List<int[]> ranges = new ArrayList<>();
+        for (int b = 0; b < n; b += bin) ranges.add(new int[] {b, Math.min(n, b + bin)});
+        // A generated video has 1 + 4k frames, so a 10-minute one ends with a bin of a single frame; judged alone it
+        // would be "the last minute". A remainder shorter than half a bin joins the bin before it.
+        if (ranges.size() > 1 && ranges.getLast()[1] - ranges.getLast()[0] < bin / 2.0)
+            ranges.get(ranges.size() - 2)[1] = ranges.removeLast()[1];
         Map<String, EvalReport.Drift> out = new LinkedHashMap<>();
         for (var e : series.entrySet()) {
             List<Double> bins = new ArrayList<>();
             List<Double> centers = new ArrayList<>();
-            for (int b = 0; b < n; b += bin) {
-                double m = meanRange(e.getValue(), b, Math.min(n, b + bin));
+            for (int[] r : ranges) {
+                double m = meanRange(e.getValue(), r[0], r[1]);
                 if (Double.isNaN(m)) continue;
                 bins.add(m);
-                centers.add((b + Math.min(n, b + bin)) / 2.0 / fps / 60);
+                centers.add((r[0] + r[1]) / 2.0 / fps / 60);
             }
             if (bins.isEmpty()) continue;
             double first = bins.get(0), last = bins.get(bins.size() - 1);

@@ -22,7 +22,8 @@ import longlive.vae.VaeWeights;
 
 /**
  * Writes a model directory ({@link ModelDirectory} layout) with random weights, for tests and timing. It produces
- * noise: no trained model ships yet.
+ * noise; commands fall back to it only when neither {@code --model}, {@code $LONGLIVE_MODEL} nor {@code models/default}
+ * names a model.
  *
  * <ul>
  * <li>{@code tiny}: DiT {@link DitConfig#TINY} (text_len 8), a 2-layer T5 of width 16, VAE {@link VaeConfig#TINY},

@@ -116,8 +116,8 @@ public final class VideoPipeline {
         for (Path shipped : shippedModelCandidates())
             if (Files.isRegularFile(shipped.resolve("model.json"))) return shipped;
         Path tmp = Files.createTempDirectory("longlive-random-tiny");
-        System.err.println(command + ": no trained model ships yet and no --model was given: using a TINY RANDOM model ("
-                + tmp + "); the video will be NOISE.");
+        System.err.println(command + ": no --model, no $LONGLIVE_MODEL and no models/default (the shipped model) found: "
+                + "using a TINY RANDOM model (" + tmp + "); the video will be NOISE.");
         try (Parallel par = Parallel.serial()) {
             return RandomModel.write(tmp, "tiny", 0, 0, 0, par);
         }

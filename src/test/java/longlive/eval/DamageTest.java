@@ -126,6 +126,17 @@ class DamageTest {
     }
 
     @Test
+    void aRemainderOfAFewFramesIsNotTheLastDriftBin() {
+        // 91 frames: bins of 10, so the last frame alone would be an eleventh bin; here that frame is black
+        List<Frame> frames = new ArrayList<>(truth().subList(0, 91));
+        Frame last = frames.get(90);
+        frames.set(90, new Frame(last.width(), last.height(), new byte[last.rgb().length]));
+        EvalReport.Drift adh = eval(frames).drift().get("adherence");
+        assertEquals(9, adh.bins().size(), "the one-frame remainder joins the bin before it: " + adh);
+        assertTrue(adh.last() > 0.5, "the last bin is ten good frames and one black one: " + adh);
+    }
+
+    @Test
     void aTeleportingObjectIsCaught() {
         List<Frame> frames = truth();
         // from frame 30 on, the first segment's picture is shifted 12 px to the right: the square jumps
