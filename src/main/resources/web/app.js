@@ -59,7 +59,7 @@ function onEvent(ev) {
     case "hello":
       state.hello = ev;
       $("model").textContent = `${ev.model} · ${ev.width}×${ev.height} · ${ev.fps} fps` +
-        (ev.random_weights ? " · random weights (noise until a trained model ships)" : "");
+        (ev.random_weights ? " · random weights (noise: no model found)" : "");
       $("video").width = ev.width; $("video").height = ev.height;
       $("video").style.aspectRatio = ev.width + " / " + ev.height;
       $("sessions").textContent = `${ev.sessions}/${ev.max_sessions}`;
