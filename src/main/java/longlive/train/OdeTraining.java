@@ -179,12 +179,8 @@ public final class OdeTraining implements Trainer.ExportingStage {
 
     @Override
     public Trainer.StepResult step(long step) {
-        double loss = accumulateGradients(step);
-        double norm = params.clipGradNorm(o.gradClip());
-        if (!Double.isFinite(norm)) throw new IllegalStateException("ode step " + step + ": gradient norm " + norm);
-        double lr = lr(step);
-        adam.step(lr);
-        ema.update();
+        double loss = accumulateGradients(step), lr = lr(step);
+        double norm = Trainer.applyUpdate("ode", step, params, o.gradClip(), adam, lr, ema);
         return new Trainer.StepResult(loss, norm, lr);
     }
 

@@ -4,12 +4,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import longlive.io.CheckpointException;
 import longlive.io.DType;
 import longlive.io.SafeTensors;
@@ -91,12 +88,12 @@ public final class PackCommand implements Callable<Integer> {
             }
             ModelDirectory packed = ModelDirectory.open(tmp);
             packed.loadDit(new ScalarMatMul(Parallel.serial()));                        // the DiT's shapes against its config
-            replace(tmp, target);
+            TrainCheckpoint.replaceDirectory(tmp, target);
             log.printf(Locale.ROOT, "packed %s -> %s: %.2f MB -> %.2f MB%s%n", model, out, before / 1e6, after / 1e6,
                     bf16 ? " (weights as bfloat16)" : "");
             return 0;
         } catch (IOException | RuntimeException e) {
-            deleteTree(tmp);
+            TrainCheckpoint.deleteTree(tmp);
             throw e;
         }
     }
@@ -139,22 +136,5 @@ public final class PackCommand implements Callable<Integer> {
             }
         }
         return worst;
-    }
-
-    private static void replace(Path tmp, Path target) throws IOException {
-        Path old = null;
-        if (Files.exists(target)) {
-            old = target.resolveSibling("." + target.getFileName() + ".replaced-" + ProcessHandle.current().pid());
-            Files.move(target, old);
-        }
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-        if (old != null) deleteTree(old);
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) return;
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) Files.deleteIfExists(p);
-        }
     }
 }

@@ -125,15 +125,7 @@ public final class TrainCheckpoint {
             deleteTree(tmp);
             Files.createDirectory(tmp);
             writeInto(tmp);
-            if (Files.exists(target)) {
-                Path old = parent.resolve("." + target.getFileName() + ".old-" + ProcessHandle.current().pid());
-                deleteTree(old);
-                Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-                deleteTree(old);
-            } else {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            }
+            replaceDirectory(tmp, target);
         } catch (IOException e) {
             try {
                 deleteTree(tmp);
@@ -281,6 +273,22 @@ public final class TrainCheckpoint {
             for (int n; (n = in.read(buf)) > 0; ) crc.update(buf, 0, n);
         }
         return String.format("%08x", crc.getValue());
+    }
+
+    /**
+     * Moves the finished directory {@code tmp} (a sibling of {@code target}) into place; an existing {@code target} is
+     * moved aside first and deleted only after the new one is in, so a failure never leaves neither.
+     */
+    static void replaceDirectory(Path tmp, Path target) throws IOException {
+        if (Files.exists(target)) {
+            Path old = target.resolveSibling("." + target.getFileName() + ".old-" + ProcessHandle.current().pid());
+            deleteTree(old);
+            Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            deleteTree(old);
+        } else {
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        }
     }
 
     static void deleteTree(Path p) throws IOException {

@@ -41,6 +41,20 @@ public final class Trainer {
     }
 
     /** What one step reports. {@code extra} holds stage-specific metrics (e.g. critic loss) in print order. */
+    /**
+     * The end of a step for a stage that trains one parameter set: clip the summed gradient to {@code maxNorm}, refuse
+     * a non-finite norm (a diverged batch must not reach the weights or their EMA), AdamW at {@code lr}, then the EMA.
+     *
+     * @return the gradient norm before clipping
+     */
+    static double applyUpdate(String stage, long step, ParamSet params, double maxNorm, AdamW adam, double lr, Ema ema) {
+        double norm = params.clipGradNorm(maxNorm);
+        if (!Double.isFinite(norm)) throw new IllegalStateException(stage + " step " + step + ": gradient norm " + norm);
+        adam.step(lr);
+        ema.update();
+        return norm;
+    }
+
     public record StepResult(double loss, double gradNorm, double lr, Map<String, Double> extra) {
         public StepResult {
             extra = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(extra));

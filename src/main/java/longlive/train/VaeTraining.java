@@ -182,10 +182,7 @@ public final class VaeTraining {
                 double[] lossAndPsnr = accumulateBatch(o, train, step, side, workers, par);
                 sumLoss += lossAndPsnr[0];
                 sumPsnr += lossAndPsnr[1];
-                double norm = params.clipGradNorm(o.gradClip());
-                if (!Double.isFinite(norm)) throw new IllegalStateException("step " + step + ": gradient norm " + norm);
-                adam.step(lr(o, step));
-                ema.update();
+                double norm = Trainer.applyUpdate("vae", step, params, o.gradClip(), adam, lr(o, step), ema);
                 step++;
                 sumNorm += norm;
                 logged++;
