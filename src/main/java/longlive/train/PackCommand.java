@@ -70,7 +70,7 @@ public final class PackCommand implements Callable<Integer> {
         Path target = out.toAbsolutePath().normalize();
         Files.createDirectories(target.getParent());
         Path tmp = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".packing-");
-        PrintWriter log = spec == null ? new PrintWriter(System.out, true) : spec.commandLine().getOut();
+        PrintWriter log = spec.commandLine().getOut();
         try {
             long before = 0, after = 0;
             for (String f : FILES) {
