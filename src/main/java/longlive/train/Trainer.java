@@ -40,7 +40,6 @@ public final class Trainer {
         void close();
     }
 
-    /** What one step reports. {@code extra} holds stage-specific metrics (e.g. critic loss) in print order. */
     /**
      * The end of a step for a stage that trains one parameter set: clip the summed gradient to {@code maxNorm}, refuse
      * a non-finite norm (a diverged batch must not reach the weights or their EMA), AdamW at {@code lr}, then the EMA.
@@ -55,6 +54,7 @@ public final class Trainer {
         return norm;
     }
 
+    /** What one step reports. {@code extra} holds stage-specific metrics (e.g. critic loss) in print order. */
     public record StepResult(double loss, double gradNorm, double lr, Map<String, Double> extra) {
         public StepResult {
             extra = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(extra));
