@@ -55,16 +55,26 @@ public final class DmdTraining implements Trainer.ExportingStage {
      * @param teacher      the teacher's model directory (stage 3's {@code RUN/teacher}): real score and critic init
      * @param latentFrames latent frames per rollout (a multiple of 3)
      * @param ratio        critic updates per generator update ({@code dfake_gen_update_ratio}, 5 in the reference)
+     * @param batch        rollouts per update, generator and critic alike; their gradients are averaged (the
+     *                     reference's batch is one rollout per GPU on many GPUs)
      */
     public record Options(Path student, Path teacher, Path runDir, int latentFrames, double guidance, int ratio,
                           double genLr, double criticLr, long steps, double gradClip, double emaDecay, long seed,
-                          int threads) {
+                          int threads, int batch) {
         public Options {
             if (latentFrames < 3 || latentFrames % 3 != 0)
                 throw new IllegalArgumentException("--latent-frames must be a positive multiple of 3 (the block size), got " + latentFrames);
             if (ratio < 1 || threads < 1) throw new IllegalArgumentException("--ratio and --threads must be >= 1");
+            if (batch < 1 || batch > 1024) throw new IllegalArgumentException("--batch must be in 1..1024, got " + batch);
             if (!(genLr > 0) || !(criticLr > 0) || !(gradClip > 0) || !(emaDecay >= 0 && emaDecay < 1) || !(guidance >= 0))
                 throw new IllegalArgumentException("bad learning rate / grad clip / EMA decay / guidance");
+        }
+
+        /** One rollout per update (the stage as it was before {@code --batch}). */
+        public Options(Path student, Path teacher, Path runDir, int latentFrames, double guidance, int ratio,
+                       double genLr, double criticLr, long steps, double gradClip, double emaDecay, long seed, int threads) {
+            this(student, teacher, runDir, latentFrames, guidance, ratio, genLr, criticLr, steps, gradClip, emaDecay, seed,
+                    threads, 1);
         }
     }
 
@@ -129,9 +139,9 @@ public final class DmdTraining implements Trainer.ExportingStage {
         boolean global = inf.globalAttention();
         log.printf("dmd init: generator %s, critic %s parameters; rollouts of %d latent frames (%dx%d) in %d blocks, "
                         + "window %s incl. sink %d; denoising timesteps %s; real score CFG %.1f; %d critic steps per generator "
-                        + "step; lr %.2g / %.2g; %d threads%n",
+                        + "step; batch %d; lr %.2g / %.2g; %d threads%n",
                 genParams.count(), criticParams.count(), frames, h, w, blocks, global ? "global" : String.valueOf(inf.localAttnSize()),
-                inf.sinkSize(), Arrays.toString(denoising), o.guidance(), o.ratio(), o.genLr(), o.criticLr(), o.threads());
+                inf.sinkSize(), Arrays.toString(denoising), o.guidance(), o.ratio(), o.batch(), o.genLr(), o.criticLr(), o.threads());
     }
 
     @Override
@@ -146,9 +156,13 @@ public final class DmdTraining implements Trainer.ExportingStage {
 
     @Override
     public Trainer.StepResult step(long step) {
+        int batch = o.batch();
         if (generatorStep(step)) {
             genParams.zeroGrad();
-            lastDmd = generatorLoss(step, true);
+            double sum = 0;
+            for (int b = 0; b < batch; b++) sum += generatorLossOfSample(step * batch + b, true);
+            lastDmd = sum / batch;
+            genParams.scaleGrad(1.0 / batch);
             double genNorm = genParams.clipGradNorm(o.gradClip());
             lastGenNorm = genNorm;
             if (!Double.isFinite(genNorm)) throw new IllegalStateException("dmd step " + step + ": generator gradient norm " + genNorm);
@@ -156,7 +170,10 @@ public final class DmdTraining implements Trainer.ExportingStage {
             genEma.update();
         }
         criticParams.zeroGrad();
-        double cLoss = criticLoss(step, true);
+        double cLoss = 0;
+        for (int b = 0; b < batch; b++) cLoss += criticLossOfSample(step * batch + b, true);
+        cLoss /= batch;
+        criticParams.scaleGrad(1.0 / batch);
         double cNorm = criticParams.clipGradNorm(o.gradClip());
         if (!Double.isFinite(cNorm)) throw new IllegalStateException("dmd step " + step + ": critic gradient norm " + cNorm);
         criticAdam.step(o.criticLr());
@@ -178,7 +195,12 @@ public final class DmdTraining implements Trainer.ExportingStage {
 
     /** The generator's DMD loss on a fresh rollout; with {@code backward} accumulates its gradient. */
     double generatorLoss(long step, boolean backward) {
-        long draw = 2 * step;                                 // generator and critic rollouts draw different streams
+        return generatorLossOfSample(step * o.batch(), backward);
+    }
+
+    /** The DMD loss of the {@code sample}-th rollout (step × batch + index in the batch). */
+    private double generatorLossOfSample(long sample, boolean backward) {
+        long draw = 2 * sample;                               // generator and critic rollouts draw different streams
         float[] prompt = promptOf(draw);
         rollout(prompt, draw, backward);
         double loss = judge.generatorGradient(rollout.sequence(), 0, prompt, StepRng.of(o.seed(), StepRng.TIMESTEP, draw), null, dX);
@@ -191,7 +213,11 @@ public final class DmdTraining implements Trainer.ExportingStage {
 
     /** The critic's flow loss on a fresh (detached) rollout; with {@code backward} accumulates its gradient. */
     double criticLoss(long step, boolean backward) {
-        long draw = 2 * step + 1;
+        return criticLossOfSample(step * o.batch(), backward);
+    }
+
+    private double criticLossOfSample(long sample, boolean backward) {
+        long draw = 2 * sample + 1;
         float[] prompt = promptOf(draw);
         rollout(prompt, draw, false);
         return judge.criticLoss(rollout.sequence(), 0, prompt, StepRng.of(o.seed(), StepRng.TIMESTEP, draw), backward);
@@ -200,6 +226,11 @@ public final class DmdTraining implements Trainer.ExportingStage {
     /** The generator's DiT parameters (tests perturb them for finite differences). */
     ParamSet generatorParams() {
         return genParams;
+    }
+
+    /** The critic's parameters (tests). */
+    ParamSet criticParams() {
+        return criticParams;
     }
 
     /** The prompt embedding of a draw (tests). */
@@ -258,6 +289,7 @@ public final class DmdTraining implements Trainer.ExportingStage {
         sum.put("latent_frames", frames);
         sum.put("guidance", o.guidance());
         sum.put("ratio", o.ratio());
+        sum.put("batch", o.batch());
         sum.put("generator_lr", o.genLr());
         sum.put("critic_lr", o.criticLr());
         RandomModel.writeJson(o.runDir().resolve("dmd_summary.json"), sum);

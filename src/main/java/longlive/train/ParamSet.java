@@ -75,6 +75,16 @@ public final class ParamSet implements Iterable<Param> {
         for (Param p : params.values()) Arrays.fill(p.grad(), 0f);
     }
 
+    /** Multiplies every gradient by {@code factor} (a batch accumulated sample by sample becomes its mean). */
+    public void scaleGrad(double factor) {
+        if (factor == 1) return;
+        float c = (float) factor;
+        for (Param p : params.values()) {
+            float[] g = p.grad();
+            for (int i = 0; i < g.length; i++) g[i] *= c;
+        }
+    }
+
     /** The global L2 norm of all gradients, summed in double in insertion order. */
     public double gradNorm() {
         double sum = 0;

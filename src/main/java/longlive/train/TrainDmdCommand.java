@@ -32,6 +32,9 @@ public final class TrainDmdCommand implements Callable<Integer> {
     @Option(names = "--ratio", defaultValue = "5", description = "Critic updates per generator update (default: ${DEFAULT-VALUE}, the reference's).")
     int ratio;
 
+    @Option(names = "--batch", defaultValue = "1", description = "Rollouts per update, generator and critic alike, gradients averaged (default: ${DEFAULT-VALUE}).")
+    int batch;
+
     @Option(names = "--gen-lr", defaultValue = "2e-5", description = "Generator learning rate (default: ${DEFAULT-VALUE}; the reference: 2e-6 at 1.3B).")
     double genLr;
 
@@ -50,7 +53,7 @@ public final class TrainDmdCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         DmdTraining.Options o = new DmdTraining.Options(student, teacher, run.runDir, latentFrames, guidance, ratio, genLr,
-                criticLr, run.steps, gradClip, ema, run.seed, TrainOptions.threads(threads));
+                criticLr, run.steps, gradClip, ema, run.seed, TrainOptions.threads(threads), batch);
         return run.runAndExport(new DmdTraining(o, System.out));
     }
 }

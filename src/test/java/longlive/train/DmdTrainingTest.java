@@ -122,6 +122,57 @@ class DmdTrainingTest {
         assertTrue(Files.readString(a.resolve("dmd_summary.json")).contains("critic_lr"));
     }
 
+    /**
+     * {@code --batch 2}: one update's gradient is the mean of the gradients of two consecutive single-rollout draws,
+     * for the generator (a generator step) and the critic (a critic-only step, so the generator has not moved).
+     */
+    @Test
+    void aBatchAveragesTheGradientsOfItsRollouts() throws Exception {
+        var batched = new DmdTraining(new DmdTraining.Options(teacher, teacher, shared.resolve("batch2"), 3, 3.0, 2,
+                1e-3, 5e-4, 4, 1e9, 0.5, 5, 1, 2), QUIET);
+        var single = new DmdTraining(new DmdTraining.Options(teacher, teacher, shared.resolve("batch1"), 3, 3.0, 2,
+                1e-3, 5e-4, 4, 1e9, 0.5, 5, 1, 1), QUIET);
+        batched.step(1);                                   // ratio 2: step 1 trains only the critic, on samples 2 and 3
+        single.criticParams().zeroGrad();
+        single.criticLoss(2, true);
+        single.criticLoss(3, true);
+        assertHalf(single.criticParams(), batched.criticParams());
+        batched.close();
+        // a fresh one, because the critic step above changed the fake score the generator's gradient reads
+        batched = new DmdTraining(new DmdTraining.Options(teacher, teacher, shared.resolve("batch2b"), 3, 3.0, 2,
+                1e-3, 5e-4, 4, 1e9, 0.5, 5, 1, 2), QUIET);
+        single.close();
+        single = new DmdTraining(new DmdTraining.Options(teacher, teacher, shared.resolve("batch1b"), 3, 3.0, 2,
+                1e-3, 5e-4, 4, 1e9, 0.5, 5, 1, 1), QUIET);
+        batched.step(0);                                   // a generator step (on samples 0 and 1), then the critic's
+        single.generatorParams().zeroGrad();
+        single.generatorLoss(0, true);
+        single.generatorLoss(1, true);
+        assertHalf(single.generatorParams(), batched.generatorParams());
+        batched.close();
+        single.close();
+    }
+
+    private static void assertHalf(ParamSet sum, ParamSet mean) {
+        double diff = 0, scale = 0;
+        for (Param p : sum) {
+            float[] a = p.grad(), b = mean.get(p.name()).grad();
+            for (int i = 0; i < a.length; i++) {
+                diff = Math.max(diff, Math.abs(0.5 * a[i] - b[i]));
+                scale = Math.max(scale, Math.abs(b[i]));
+            }
+        }
+        assertTrue(scale > 0, "no gradient");
+        assertTrue(diff <= 1e-5 * scale, "batch gradient differs from the mean of single draws by " + diff + " (scale " + scale + ")");
+    }
+
+    @Test
+    void refusesABatchOfZero() {
+        var e = assertThrows(IllegalArgumentException.class, () -> new DmdTraining.Options(teacher, teacher, shared, 3, 3.0,
+                2, 1e-3, 5e-4, 1, 10.0, 0.5, 5, 1, 0));
+        assertTrue(e.getMessage().contains("--batch"), e.getMessage());
+    }
+
     @Test
     void refusesRolloutsThatAreNotWholeBlocks() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> options(shared, 4, 1));
