@@ -7,7 +7,8 @@
 #   vae    that render encoded and decoded by MODEL's VAE (`train vae-check`): no generator can beat its VAE,
 #   model  MODEL generating the script with the KV-recache at every switch (the shipped behaviour).
 # Each goes through `eval`; the table gives the mean adherence and the mean per attribute. A rerun keeps what is scored,
-# so OUT_DIR must be new (or emptied) when MODEL changes.
+# so OUT_DIR must be new (or emptied) when MODEL changes. Script i is generated with noise seed i + SEED_OFFSET
+# (default 0): another offset measures how much of a score is the draw of the noise.
 set -euo pipefail
 model="${1:?usage: heldout.sh MODEL OUT_DIR [SCRIPTS] [SECONDS]}"; out="${2:?}"; n="${3:-8}"; secs="${4:-20}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"; ll="$here/longlive"
@@ -26,7 +27,7 @@ for i in $(seq 1 "$n"); do
     score "vae-$i" "$i"
   fi
   if [ ! -f "$out/model-$i.json" ]; then
-    "$ll" generate --model "$model" --script "$script" --line "$i" --seed "$i" --out "$out/model-$i.mp4" --quiet \
+    "$ll" generate --model "$model" --script "$script" --line "$i" --seed "$((i + ${SEED_OFFSET:-0}))" --out "$out/model-$i.mp4" --quiet \
       2> "$out/model-$i.log"
     score "model-$i" "$i"
   fi
