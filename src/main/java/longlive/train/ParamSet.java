@@ -108,13 +108,7 @@ public final class ParamSet implements Iterable<Param> {
         if (!(maxNorm > 0)) throw new IllegalArgumentException("maxNorm must be > 0, got " + maxNorm);
         double norm = gradNorm();
         double coef = maxNorm / (norm + 1e-6);
-        if (Double.isFinite(norm) && coef < 1) {
-            float c = (float) coef;
-            for (Param p : params.values()) {
-                float[] g = p.grad();
-                for (int i = 0; i < g.length; i++) g[i] *= c;
-            }
-        }
+        if (Double.isFinite(norm) && coef < 1) scaleGrad(coef);
         return norm;
     }
 

@@ -128,10 +128,8 @@ class DmdTrainingTest {
      */
     @Test
     void aBatchAveragesTheGradientsOfItsRollouts() throws Exception {
-        var batched = new DmdTraining(new DmdTraining.Options(teacher, teacher, shared.resolve("batch2"), 3, 3.0, 2,
-                1e-3, 5e-4, 4, 1e9, 0.5, 5, 1, 2), QUIET);
-        var single = new DmdTraining(new DmdTraining.Options(teacher, teacher, shared.resolve("batch1"), 3, 3.0, 2,
-                1e-3, 5e-4, 4, 1e9, 0.5, 5, 1, 1), QUIET);
+        var batched = batchOf("batch2", 2);
+        var single = batchOf("batch1", 1);
         batched.step(1);                                   // ratio 2: step 1 trains only the critic, on samples 2 and 3
         single.criticParams().zeroGrad();
         single.criticLoss(2, true);
@@ -139,11 +137,9 @@ class DmdTrainingTest {
         assertHalf(single.criticParams(), batched.criticParams());
         batched.close();
         // a fresh one, because the critic step above changed the fake score the generator's gradient reads
-        batched = new DmdTraining(new DmdTraining.Options(teacher, teacher, shared.resolve("batch2b"), 3, 3.0, 2,
-                1e-3, 5e-4, 4, 1e9, 0.5, 5, 1, 2), QUIET);
+        batched = batchOf("batch2b", 2);
         single.close();
-        single = new DmdTraining(new DmdTraining.Options(teacher, teacher, shared.resolve("batch1b"), 3, 3.0, 2,
-                1e-3, 5e-4, 4, 1e9, 0.5, 5, 1, 1), QUIET);
+        single = batchOf("batch1b", 1);
         batched.step(0);                                   // a generator step (on samples 0 and 1), then the critic's
         single.generatorParams().zeroGrad();
         single.generatorLoss(0, true);
@@ -151,6 +147,12 @@ class DmdTrainingTest {
         assertHalf(single.generatorParams(), batched.generatorParams());
         batched.close();
         single.close();
+    }
+
+    /** Ratio 2, unclipped gradients, {@code batch} rollouts per update. */
+    private static DmdTraining batchOf(String run, int batch) throws Exception {
+        return new DmdTraining(new DmdTraining.Options(teacher, teacher, shared.resolve(run), 3, 3.0, 2, 1e-3, 5e-4, 4,
+                1e9, 0.5, 5, 1, batch), QUIET);
     }
 
     private static void assertHalf(ParamSet sum, ParamSet mean) {
