@@ -70,6 +70,9 @@ public final class TrainTeacherCommand implements Callable<Integer> {
     @Option(names = "--layers", defaultValue = "4", description = "DiT blocks (default: ${DEFAULT-VALUE}).")
     int layers;
 
+    @Option(names = "--patch", defaultValue = "2", description = "Spatial patch size in latent cells (default: ${DEFAULT-VALUE}, the reference's; 1 = a token per latent cell, 4x the tokens).")
+    int patch;
+
     @Option(names = "--text-dim", defaultValue = "64", description = "Text encoder width = DiT text_dim (default: ${DEFAULT-VALUE}).")
     int textDim;
 
@@ -85,7 +88,7 @@ public final class TrainTeacherCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         int z = longlive.vae.VaeConfig.fromJson(vaeRun.resolve("vae/vae_config.json")).zDim();
-        DitConfig dit = TeacherTraining.ditConfig(dim, ffn, heads, layers, z, textLen, textDim);
+        DitConfig dit = TeacherTraining.ditConfig(dim, ffn, heads, layers, z, textLen, textDim, patch);
         T5Config t5 = new T5Config(1, textDim, textDim, 2 * textDim, Math.max(1, textDim / 32), textLayers, 32, false);
         TeacherTraining.Options o = new TeacherTraining.Options(vaeRun, run.runDir, dit, t5, size, latentFrames, clips,
                 batch, lr, warmup, run.steps, gradClip, ema, weightDecay, captionDropout, shift, run.seed, evalClips,

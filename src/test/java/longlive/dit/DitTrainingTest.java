@@ -54,7 +54,11 @@ class DitTrainingTest {
     }
 
     static Mode blockCausal() {
-        KeyMask m = KeyMask.blockCausal(FRAMES, FSL, N, -1);
+        return blockCausal(FSL);
+    }
+
+    static Mode blockCausal(int frameSeqLen) {
+        KeyMask m = KeyMask.blockCausal(FRAMES, frameSeqLen, N, -1);
         return (tr, tape, lat, clean, p, rows, out) ->
                 tr.forward(tape, lat, 0, FRAMES, H, W, T_NOISY, p, rows, m, out, 0);
     }
@@ -185,6 +189,15 @@ class DitTrainingTest {
         checkGradients("block-causal", (w, k, p, r) -> blockCausal(), FRAMES, false);
     }
 
+    /** Patch 1 (a token per latent cell, `train teacher --patch 1`): patchify, RoPE grid and unpatchify at 4x4. */
+    @Test
+    void gradientsWithAOneCellPatchMatchFiniteDifferences() {
+        DitConfig one = new DitConfig("t2v", 24, 40, 16, 2, 2, 4, 4, 6, 8, 1, 1, 1, 1e-6, true, true);
+        assertEquals(H * W, one.frameSeqLen(H, W));
+        checkGradients(one, "patch 1, bidirectional", (w, k, p, r) -> bidirectional(), FRAMES, false);
+        checkGradients(one, "patch 1, block-causal", (w, k, p, r) -> blockCausal(H * W), FRAMES, false);
+    }
+
     @Test
     void teacherForcingGradientsMatchFiniteDifferences() {
         checkGradients("teacher forcing", (w, k, p, r) -> teacherForcing(), FRAMES, true);
@@ -256,7 +269,8 @@ class DitTrainingTest {
                     clean = rand(23, FRAMES * FRAME, 1);
             Mode mode = factory.make(frozen, k, prompt.clone(), rows);
             DitTraining tr = new DitTraining(w, k);
-            DitTape tape = new DitTape(cfg, 2 * FRAMES, FSL, WINDOW * FSL);
+            int fsl = cfg.frameSeqLen(H, W);
+            DitTape tape = new DitTape(cfg, 2 * FRAMES, fsl, WINDOW * fsl);
             int outLen = outFrames * FRAME;
             float[] out = new float[outLen], r = rand(24, outLen, 1);
             mode.forward(tr, tape, lat, clean, prompt, rows, out);

@@ -144,6 +144,27 @@ class TeacherTrainingTest {
         assertTrue(e.getMessage().contains("z_dim"), e.getMessage());
     }
 
+    /** {@code --patch 1}: the teacher learns on a token per latent cell and exports that patch in its config. */
+    @Test
+    void aOneCellPatchTeacherLearnsAndExportsItsPatch() throws Exception {
+        Path run = shared.resolve("patch1");
+        TeacherTraining.Options o = options(run, 40, 3e-3);
+        DitConfig one = TeacherTraining.ditConfig(32, 64, 2, 1, VAE.zDim(), 64, 16, 1);
+        TeacherTraining t = new TeacherTraining(new TeacherTraining.Options(o.vaeRun(), run, one, o.t5(), o.size(),
+                o.latentFrames(), o.clips(), o.batch(), o.lr(), o.warmup(), o.steps(), o.gradClip(), o.emaDecay(),
+                o.weightDecay(), o.captionDropout(), o.shift(), o.seed(), o.evalClips(), o.threads()), QUIET);
+        double before = mean(t.heldOutLoss());
+        new Trainer().run(t, loop(run, 40), new ProgressPrinter(QUIET, 40, 100), false);
+        double after = mean(t.heldOutLoss());
+        Path exported = t.export(40, 0);
+        t.close();
+        assertTrue(after < 0.8 * before, "held-out flow loss " + before + " -> " + after);
+        DitConfig saved = ModelDirectory.open(exported).dit();
+        assertEquals(1, saved.patchH());
+        assertEquals(1, saved.patchW());
+        assertEquals(16, saved.frameSeqLen(4, 4));
+    }
+
     private static double mean(double[] v) {
         double s = 0;
         for (double x : v) s += x;
