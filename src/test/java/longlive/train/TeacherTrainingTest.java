@@ -79,6 +79,12 @@ class TeacherTrainingTest {
         split.close();
     }
 
+    private static TeacherTraining.Options withDit(TeacherTraining.Options o, DitConfig dit) {
+        return new TeacherTraining.Options(o.vaeRun(), o.runDir(), dit, o.t5(), o.size(), o.latentFrames(), o.clips(),
+                o.batch(), o.lr(), o.warmup(), o.steps(), o.gradClip(), o.emaDecay(), o.weightDecay(), o.captionDropout(),
+                o.shift(), o.seed(), o.evalClips(), o.threads());
+    }
+
     private static Trainer.Options loop(Path run, long steps) {
         return new Trainer.Options(run, steps, 100, 2, true, 100);
     }
@@ -137,9 +143,7 @@ class TeacherTrainingTest {
     void refusesAVaeOfAnotherWidth() {
         DitConfig wrong = TeacherTraining.ditConfig(32, 64, 2, 1, VAE.zDim() + 1, 64, 16);
         TeacherTraining.Options o = options(shared.resolve("wrong"), 1, 1e-3);
-        TeacherTraining.Options bad = new TeacherTraining.Options(o.vaeRun(), o.runDir(), wrong, o.t5(), o.size(),
-                o.latentFrames(), o.clips(), o.batch(), o.lr(), o.warmup(), o.steps(), o.gradClip(), o.emaDecay(),
-                o.weightDecay(), o.captionDropout(), o.shift(), o.seed(), o.evalClips(), o.threads());
+        TeacherTraining.Options bad = withDit(o, wrong);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new TeacherTraining(bad, QUIET));
         assertTrue(e.getMessage().contains("z_dim"), e.getMessage());
     }
@@ -150,9 +154,7 @@ class TeacherTrainingTest {
         Path run = shared.resolve("patch1");
         TeacherTraining.Options o = options(run, 40, 3e-3);
         DitConfig one = TeacherTraining.ditConfig(32, 64, 2, 1, VAE.zDim(), 64, 16, 1);
-        TeacherTraining t = new TeacherTraining(new TeacherTraining.Options(o.vaeRun(), run, one, o.t5(), o.size(),
-                o.latentFrames(), o.clips(), o.batch(), o.lr(), o.warmup(), o.steps(), o.gradClip(), o.emaDecay(),
-                o.weightDecay(), o.captionDropout(), o.shift(), o.seed(), o.evalClips(), o.threads()), QUIET);
+        TeacherTraining t = new TeacherTraining(withDit(o, one), QUIET);
         double before = mean(t.heldOutLoss());
         new Trainer().run(t, loop(run, 40), new ProgressPrinter(QUIET, 40, 100), false);
         double after = mean(t.heldOutLoss());
