@@ -54,7 +54,7 @@ def mean(xs):
 res = {}
 print("video | adherence | " + " | ".join(attrs) + " | per script")
 print("---|---:|" + "---:|" * len(attrs) + "---")
-def stem(o, i):
+def stem(o, i):  # the names model_video gives above
     return f"model-{i}" if o == 0 else f"model-s{o}-{i}"
 def table_row(label, sums, per_script=None):
     row = {"adherence": mean([s["adherence"] for s in sums]),
