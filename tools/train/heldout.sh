@@ -21,9 +21,6 @@ offsets="${SEED_OFFSETS:-${SEED_OFFSET:-0 100 200}}"
 for o in $offsets; do
   [[ "$o" =~ ^[0-9]+$ ]] || { echo "heldout.sh: SEED_OFFSETS must be non-negative integers, got '$o'" >&2; exit 2; }
 done
-model_video() { # offset line -> file stem; draw 0 keeps the name older OUT_DIRs use
-  if [ "$1" = 0 ]; then echo "model-$2"; else echo "model-s$1-$2"; fi
-}
 score() { # name line
   "$ll" eval "$out/$1.mp4" --script "$script" --line "$2" --json "$out/$1.json" > /dev/null 2>&1
 }
@@ -36,7 +33,7 @@ for i in $(seq 1 "$n"); do
     score "vae-$i" "$i"
   fi
   for o in $offsets; do
-    v="$(model_video "$o" "$i")"
+    v="model-s$o-$i"  # the summary below reads these names
     if [ ! -f "$out/$v.json" ]; then
       "$ll" generate --model "$model" --script "$script" --line "$i" --seed "$((i + o))" --out "$out/$v.mp4" --quiet \
         2> "$out/$v.log"
@@ -54,8 +51,8 @@ def mean(xs):
 res = {}
 print("video | adherence | " + " | ".join(attrs) + " | per script")
 print("---|---:|" + "---:|" * len(attrs) + "---")
-def stem(o, i):  # the names model_video gives above
-    return f"model-{i}" if o == 0 else f"model-s{o}-{i}"
+def stem(o, i):  # the videos' names above
+    return f"model-s{o}-{i}"
 def table_row(label, sums, per_script=None):
     row = {"adherence": mean([s["adherence"] for s in sums]),
            "by_attribute": {a: mean([s["adherenceByAttribute"].get(a) for s in sums]) for a in attrs},

@@ -89,15 +89,11 @@ public final class TeacherTraining implements Trainer.ExportingStage {
         }
     }
 
-    /** The teacher's DiT config for a VAE with {@code zDim} channels and a text encoder of width {@code textDim}. */
-    public static DitConfig ditConfig(int dim, int ffnDim, int heads, int layers, int zDim, int textLen, int textDim) {
-        return ditConfig(dim, ffnDim, heads, layers, zDim, textLen, textDim, 2);
-    }
-
     /**
-     * As {@link #ditConfig(int, int, int, int, int, int, int)} with a square spatial patch of {@code patch} latent
-     * cells (the reference's is 2). At 64×64 pixels the 8× VAE leaves 8×8 latents, which patch 2 turns into only 4×4
-     * tokens a frame; patch 1 gives the DiT every latent cell (4× the tokens) for small objects and their motion.
+     * The teacher's DiT config for a VAE with {@code zDim} channels and a text encoder of width {@code textDim}, with a
+     * square spatial patch of {@code patch} latent cells (the reference's is 2). At 64×64 pixels the 8× VAE leaves 8×8
+     * latents, which patch 2 turns into only 4×4 tokens a frame; patch 1 gives the DiT every latent cell (4× the
+     * tokens) for small objects and their motion.
      */
     public static DitConfig ditConfig(int dim, int ffnDim, int heads, int layers, int zDim, int textLen, int textDim,
                                       int patch) {

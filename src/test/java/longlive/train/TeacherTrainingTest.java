@@ -47,7 +47,7 @@ class TeacherTrainingTest {
     }
 
     private static TeacherTraining.Options options(Path run, long steps, double lr, int batch, int threads) {
-        DitConfig dit = TeacherTraining.ditConfig(32, 64, 2, 1, VAE.zDim(), 64, 16);
+        DitConfig dit = TeacherTraining.ditConfig(32, 64, 2, 1, VAE.zDim(), 64, 16, 2);
         T5Config t5 = new T5Config(1, 16, 16, 32, 2, 1, 32, false);
         return new TeacherTraining.Options(vaeRun, run, dit, t5, 32, 5, 3, batch, lr, 2, steps, 1.0, 0.9, 0.0, 0.3, 5.0, 3, 1,
                 threads);
@@ -141,7 +141,7 @@ class TeacherTrainingTest {
 
     @Test
     void refusesAVaeOfAnotherWidth() {
-        DitConfig wrong = TeacherTraining.ditConfig(32, 64, 2, 1, VAE.zDim() + 1, 64, 16);
+        DitConfig wrong = TeacherTraining.ditConfig(32, 64, 2, 1, VAE.zDim() + 1, 64, 16, 2);
         TeacherTraining.Options o = options(shared.resolve("wrong"), 1, 1e-3);
         TeacherTraining.Options bad = withDit(o, wrong);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new TeacherTraining(bad, QUIET));

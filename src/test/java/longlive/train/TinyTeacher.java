@@ -33,7 +33,7 @@ final class TinyTeacher {
         WanVaeCheckpoint.save(VaeWeights.random(VAE, 7), vae.resolve("model.safetensors"));
         Files.writeString(vae.resolve("vae_config.json"), VaeTraining.configJson(VAE).toString());
         Files.writeString(vae.resolve("latent_stats.json"), "{\"mean\": [0, 0, 0, 0], \"std\": [1, 1, 1, 1]}");
-        DitConfig dit = TeacherTraining.ditConfig(32, 64, 2, 1, VAE.zDim(), 64, 16);
+        DitConfig dit = TeacherTraining.ditConfig(32, 64, 2, 1, VAE.zDim(), 64, 16, 2);
         T5Config t5 = new T5Config(1, 16, 16, 32, 2, 1, 32, false);
         Path run = dir.resolve("teacher-run");
         TeacherTraining.Options o = new TeacherTraining.Options(vaeRun, run, dit, t5, 32, 6, 4, 2, 3e-3, 2, 20, 1.0, 0.5,
