@@ -1,6 +1,7 @@
 package longlive.vae;
 
 import java.util.Arrays;
+import longlive.kernel.DirectConv;
 import longlive.tensor.ShapeException;
 
 /**
@@ -18,6 +19,9 @@ import longlive.tensor.ShapeException;
  * nearest-neighbour 2x upsampling of the input is folded into the im2col reads (the upsampled tensor never exists).
  * {@code groups = 2} writes output channel halves to consecutive frames (the {@code upsample3d} time conv:
  * frame {@code 2t + i} gets channels {@code [i C, (i + 1) C)} of time step t).
+ *
+ * <p>With {@link VaeKernels#directConv()} the stride-1 convolutions that are not 1x1x1 (the 3x3x3 ones, almost all
+ * of the VAE's arithmetic, and the upsampling 3x3) skip im2col and run on {@link DirectConv} instead.
  */
 public final class CausalConv3d {
     /** Floats per im2col tile (per thread): 8 MiB keeps a tile in the outer caches yet gives the GEMM long rows. */
@@ -138,6 +142,10 @@ public final class CausalConv3d {
         if (steps == 0) return 0;
         int depth = w.depth();
         boolean pointwise = w.taps() == 1 && upShift == 0 && strideH == 1 && padTop + padBottom + padLeft + padRight == 0;
+        if (k.directConv() && !pointwise && groups == 1 && strideH == 1 && strideT == 1) {
+            forwardDirect(k, scratch, hist, histFrames, x, steps, h, width, out);
+            return outFrames;
+        }
         int threads = k.parallel().threads();
         int rowsBalance = Math.max(1, (ho * steps + 2 * threads - 1) / (2 * threads));
         int rowsMem = pointwise ? ho : Math.max(1, MAX_TILE_FLOATS / (depth * wo));
@@ -168,6 +176,56 @@ public final class CausalConv3d {
             }
         });
         return outFrames;
+    }
+
+    /**
+     * The stride-1 convolution on {@link DirectConv}: the input sequence {@code [zeros, hist, x]} is copied once
+     * into zero-padded frames (in parallel over rows; the 2x nearest upsampling of {@link #upsampleSpatial} is done
+     * in that copy), the weights packed once, then every output row is one {@link DirectConv#row} call reading the
+     * padded frames in place.
+     */
+    private void forwardDirect(VaeKernels k, ConvScratch scratch, float[] hist, int histFrames, float[] x, int steps,
+                               int h, int width, float[] out) {
+        int cin = w.in(), cout = w.out(), kt = w.kt(), kh = w.kh(), kw = w.kw();
+        int ho = outHeight(h), wo = outWidth(width), zeros = Math.max(0, timePad - histFrames);
+        int hu = h << upShift, wu = width << upShift; // the conv's input size, after any upsampling
+        int pw = wu + padLeft + padRight, ph = hu + padTop + padBottom, padRow = pw * cin, padFrame = ph * padRow;
+        int frames = steps - 1 + kt; // the padded frames the outputs read: stride 1, so step s reads s .. s + kt - 1
+        float[] packed = scratch.packed(DirectConv.packedSize(cout, w.depth()));
+        DirectConv.pack(w.weight(), 0, cout, w.depth(), w.bias(), packed);
+        float[] padded = scratch.padded(frames * padFrame + DirectConv.slack(cin, kw));
+        int frameIn = h * width * cin;
+        k.parallel().forRange(frames * ph, 8, (from, to) -> {
+            for (int t = from; t < to; t++) {
+                int q = t / ph, py = t % ph, iy = py - padTop, dst = q * padFrame + py * padRow;
+                int src = q - zeros; // frame index in [hist, x]; negative = the causal zero padding
+                if (src < 0 || iy < 0 || iy >= hu) {
+                    Arrays.fill(padded, dst, dst + padRow, 0f);
+                    continue;
+                }
+                float[] a = src < histFrames ? hist : x;
+                int aOff = (src < histFrames ? src : src - histFrames) * frameIn + (iy >> upShift) * width * cin;
+                int interior = dst + padLeft * cin;
+                Arrays.fill(padded, dst, interior, 0f);
+                if (upShift == 0) System.arraycopy(a, aOff, padded, interior, width * cin);
+                else
+                    for (int ix = 0; ix < wu; ix++)
+                        System.arraycopy(a, aOff + (ix >> upShift) * cin, padded, interior + ix * cin, cin);
+                Arrays.fill(padded, interior + wu * cin, dst + padRow, 0f);
+            }
+        });
+        Arrays.fill(padded, frames * padFrame, frames * padFrame + DirectConv.slack(cin, kw), 0f);
+        int pairs = kt * kh, run = kw * cin;
+        k.parallel().forRange(steps * ho, 1, (from, to) -> {
+            int[] base = scratch.pairBases(pairs);
+            float[] tile = scratch.edgeTile(DirectConv.tileSize());
+            for (int t = from; t < to; t++) {
+                int step = t / ho, oy = t % ho;
+                for (int a = 0; a < kt; a++)
+                    for (int b = 0; b < kh; b++) base[a * kh + b] = (step + a) * padFrame + (oy + b) * padRow;
+                DirectConv.row(padded, base, pairs, run, cin, wo, packed, cout, out, t * wo * cout, tile);
+            }
+        });
     }
 
     /** Fills {@code col[(r1 - r0) * wo, taps * in]}: row p holds the receptive field of output position p. */

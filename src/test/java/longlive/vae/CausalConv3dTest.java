@@ -15,7 +15,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The GEMM convolution against a naive 7-deep scalar loop over PyTorch-layout weights, for every geometry the VAE
- * uses, at awkward sizes, with several tiles per frame (3 threads), on the scalar and the fast kernels.
+ * uses, at awkward sizes, with several tiles per frame (3 threads), on the scalar kernels (im2col) and the fast ones
+ * (the stride-1 convs on {@link longlive.kernel.DirectConv}).
  */
 class CausalConv3dTest {
     private static final Parallel PAR = new Parallel(3);
@@ -164,19 +165,23 @@ class CausalConv3dTest {
     @MethodSource("kernels")
     void upsampleSpatialMatchesNaiveOnUpsampledInput(VaeKernels k) {
         Random r = new Random(4);
-        int cin = 6, cout = 3, t = 2, h = 3, w = 5;
-        float[] wt = new float[cout * cin * 9];
-        VaeWeights.Conv c = conv(r, cout, cin, 1, 3, 3, wt);
-        float[] x = random(r, cin * t * h * w);
-        float[] up = new float[cin * t * 4 * h * w]; // explicit nearest 2x
-        for (int ch = 0; ch < cin * t; ch++)
-            for (int y = 0; y < 2 * h; y++)
-                for (int xx = 0; xx < 2 * w; xx++) up[(ch * 2 * h + y) * 2 * w + xx] = x[(ch * h + y / 2) * w + xx / 2];
-        int[] d = new int[3];
-        float[] ref = naive(up, cin, t, 2 * h, 2 * w, wt, c.bias(), cout, 1, 3, 3, 1, 1, 1, 1, 1, 1, d);
-        float[] out = new float[t * 4 * h * w * cout];
-        CausalConv3d.upsampleSpatial(c).forward(k, new ConvScratch(), null, 0, toLast(x, cin, t, h, w), t, h, w, out);
-        assertClose(toLast(ref, cout, t, 2 * h, 2 * w), out, out.length, "upsample + 3x3");
+        ConvScratch scratch = new ConvScratch();
+        for (int[] shape : new int[][] {{6, 3, 3, 5}, {16, 8, 4, 9}, {8, 20, 2, 3}, {3, 17, 1, 1}}) {
+            int cin = shape[0], cout = shape[1], t = 2, h = shape[2], w = shape[3];
+            float[] wt = new float[cout * cin * 9];
+            VaeWeights.Conv c = conv(r, cout, cin, 1, 3, 3, wt);
+            float[] x = random(r, cin * t * h * w);
+            float[] up = new float[cin * t * 4 * h * w]; // explicit nearest 2x
+            for (int ch = 0; ch < cin * t; ch++)
+                for (int y = 0; y < 2 * h; y++)
+                    for (int xx = 0; xx < 2 * w; xx++) up[(ch * 2 * h + y) * 2 * w + xx] = x[(ch * h + y / 2) * w + xx / 2];
+            int[] d = new int[3];
+            float[] ref = naive(up, cin, t, 2 * h, 2 * w, wt, c.bias(), cout, 1, 3, 3, 1, 1, 1, 1, 1, 1, d);
+            float[] out = new float[t * 4 * h * w * cout];
+            CausalConv3d.upsampleSpatial(c).forward(k, scratch, null, 0, toLast(x, cin, t, h, w), t, h, w, out);
+            assertClose(toLast(ref, cout, t, 2 * h, 2 * w), out, out.length,
+                    "upsample + 3x3, " + cin + " -> " + cout + ", " + h + "x" + w);
+        }
     }
 
     @ParameterizedTest
@@ -211,6 +216,48 @@ class CausalConv3dTest {
         float[] outD = new float[2 * hw * c];
         assertEquals(2, CausalConv3d.downsampleTime(down).forward(k, new ConvScratch(), hist, 1, rest, 4, h, w, outD));
         assertClose(toLast(refD, c, 2, h, w), outD, outD.length, "downsample time conv");
+    }
+
+    /**
+     * The direct convolution's edges: channel counts below, at and past one and two vector widths (ragged panels),
+     * rows shorter and longer than a tile (ragged tiles), the kernels (3,3,3), (1,3,3) and (3,1,1), streamed in
+     * chunks of 1 and 2 frames with the history carried, and ONE scratch reused by every shape, so a padded border or
+     * edge tile left over from a larger conv would show.
+     */
+    @ParameterizedTest
+    @MethodSource("kernels")
+    void everyChannelCountAndWidthMatchesNaive(VaeKernels k) {
+        Random r = new Random(7);
+        ConvScratch scratch = new ConvScratch();
+        int[][] kernels = {{3, 3, 3}, {1, 3, 3}, {3, 1, 1}};
+        int t = 3;
+        for (int[] kk : kernels)
+            for (int cin : new int[] {1, 3, 8, 16})
+                for (int cout : new int[] {1, 3, 8, 9, 16, 17, 20, 33})
+                    for (int[] hw : new int[][] {{1, 1}, {3, 4}, {2, 5}, {1, 9}, {4, 17}}) {
+                        int h = hw[0], w = hw[1], kt = kk[0], kh = kk[1], kw = kk[2];
+                        float[] wt = new float[cout * cin * kt * kh * kw];
+                        VaeWeights.Conv c = conv(r, cout, cin, kt, kh, kw, wt);
+                        float[] x = random(r, cin * t * h * w);
+                        int[] d = new int[3];
+                        float[] ref = toLast(naive(padFront(x, cin, t, h * w, kt - 1), cin, t + kt - 1, h, w, wt, c.bias(),
+                                cout, kt, kh, kw, 1, 1, kh / 2, kh / 2, kw / 2, kw / 2, d), cout, t, h, w);
+                        CausalConv3d op = CausalConv3d.causal(c);
+                        float[] xl = toLast(x, cin, t, h, w), out = new float[ref.length];
+                        TimeHistory hist = kt > 1 ? new TimeHistory(op.timePad(), h * w * cin) : null; // kt 1: none
+                        int done = 0;
+                        for (int n : new int[] {1, 2}) {
+                            float[] chunk = java.util.Arrays.copyOfRange(xl, done * h * w * cin, (done + n) * h * w * cin);
+                            float[] chunkOut = new float[n * h * w * cout];
+                            assertEquals(n, op.forward(k, scratch, hist == null ? null : hist.data(),
+                                    hist == null ? 0 : hist.count(), chunk, n, h, w, chunkOut));
+                            if (hist != null) hist.push(chunk, n);
+                            System.arraycopy(chunkOut, 0, out, done * h * w * cout, chunkOut.length);
+                            done += n;
+                        }
+                        assertClose(ref, out, out.length, "kernel " + kt + "x" + kh + "x" + kw + ", " + cin + " -> "
+                                + cout + " channels, " + h + "x" + w);
+                    }
     }
 
     @ParameterizedTest

@@ -66,7 +66,9 @@ class WanVaeTrainingTest {
         Tensor dec = new WanVae(w, k).decode(Tensor.of(zFirst, zd, ls.frames(), ls.height(), ls.width()), unit);
         float[] ref = channelsLast(dec), ours = tr.recon().clone();
         for (int i = 0; i < ours.length; i++) ours[i] = Math.clamp(ours[i], -1f, 1f);
-        assertTrue(Golden.relError(ours, 0, ref, 0, ref.length) < 1e-5, "recon differs from the streaming decode");
+        // 3e-5: the two sides sum in different orders (the training convs on im2col tiles, the decoder's on
+        // DirectConv); on this clip the scalar and the vector decoders already differ by 9e-6 from each other
+        assertTrue(Golden.relError(ours, 0, ref, 0, ref.length) < 3e-5, "recon differs from the streaming decode");
     }
 
     private static float[] filled(int n, float v) {
