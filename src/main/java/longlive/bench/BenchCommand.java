@@ -68,7 +68,10 @@ public final class BenchCommand implements Callable<Integer> {
                     "%nominal", "%measured", "GFLOP/cpu-s");
             out.flush();
             List<Map<String, Object>> rows = new ArrayList<>();
-            for (BenchCase c : BenchSuite.cases(quick, new VectorMatMul(parallel), new VectorAttention(parallel))) {
+            List<BenchCase> cases = new ArrayList<>(BenchSuite.cases(quick, new VectorMatMul(parallel),
+                    new VectorAttention(parallel)));
+            cases.addAll(BenchSuite.vaeCases(parallel));
+            for (BenchCase c : cases) {
                 String label = c.group() + " " + c.op() + " " + c.shape();
                 if (filter != null && !label.contains(filter)) continue;
                 BenchTimer.Result r = time(c);

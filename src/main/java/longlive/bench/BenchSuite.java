@@ -5,6 +5,11 @@ import java.util.List;
 import java.util.SplittableRandom;
 import longlive.kernel.Attention;
 import longlive.kernel.MatMul;
+import longlive.kernel.Parallel;
+import longlive.vae.CausalConv3d;
+import longlive.vae.ConvScratch;
+import longlive.vae.VaeKernels;
+import longlive.vae.VaeWeights;
 
 /**
  * The shapes the benchmark runs, shared by {@code longlive bench} and the PyTorch comparison in bench/.
@@ -12,7 +17,7 @@ import longlive.kernel.MatMul;
  * <p>"model": Wan2.1-T2V-1.3B at one 3-frame block of 480x832 video (3 x 1560 = 4680 tokens, dim 1536,
  * FFN 8960, 12 heads of 128) attending over a 12-frame (18720-token) KV cache. "tiny": the tiny test model
  * (dim 256, FFN 1024, 4 heads of 64, 64 tokens per frame, a 3-frame block over a 12-frame cache), forward and
- * backward. "quick": small sizes for a smoke test.
+ * backward. "quick": small sizes for a smoke test. "vae": the shipped VAE decoder's three widest-area 3x3x3 convs.
  */
 public final class BenchSuite {
     private BenchSuite() {}
@@ -65,6 +70,41 @@ public final class BenchSuite {
                 10.0 * nq * nk * heads * hd,
                 () -> att.backward(nq, nk, heads, hd, scale, q, 0, k, 0, v, 0, out, 0, lse, dOut, 0, null,
                         dQ, 0, dK, 0, dV, 0));
+    }
+
+    /**
+     * A causal 3x3x3 VAE convolution in the streaming decoder's steady state: {@code frames} new frames after its
+     * 2-frame history, zero-padded by 1 in H and W ({@code dims = {cin, cout, frames, h, w}}). Op "vae-conv" runs on
+     * {@link longlive.kernel.DirectConv} (what the decoder uses), "vae-conv-im2col" on im2col tiles and the GEMM.
+     */
+    static BenchCase vaeConv(String group, VaeKernels kernels, boolean direct, int cin, int cout, int frames, int h,
+                             int w, SplittableRandom rnd) {
+        VaeWeights.Conv weights = VaeWeights.Conv.zeros(cout, cin, 3, 3, 3);
+        float[] wt = random(rnd, weights.weight().length), b = random(rnd, cout);
+        System.arraycopy(wt, 0, weights.weight(), 0, wt.length);
+        System.arraycopy(b, 0, weights.bias(), 0, cout);
+        CausalConv3d conv = CausalConv3d.causal(weights);
+        VaeKernels k = direct ? kernels : kernels.withIm2colConvs();
+        float[] hist = random(rnd, 2 * h * w * cin), x = random(rnd, frames * h * w * cin), y = new float[frames * h * w * cout];
+        ConvScratch scratch = new ConvScratch();
+        return new BenchCase(group, direct ? "vae-conv" : "vae-conv-im2col",
+                cin + "->" + cout + " " + frames + "x" + h + "x" + w, new int[] {cin, cout, frames, h, w},
+                conv.flops(frames, h, w), () -> conv.forward(k, scratch, hist, 2, x, frames, h, w, y));
+    }
+
+    /**
+     * The shipped VAE's (dim 8) decoder convs at 128 x 128 video: its last stage (8 channels at full size, 4 frames
+     * a latent frame), the one before (16 at half size) and the one before that (32 at a quarter, 2 frames).
+     */
+    public static List<BenchCase> vaeCases(Parallel parallel) {
+        SplittableRandom rnd = new SplittableRandom(43);
+        VaeKernels k = VaeKernels.fast(parallel);
+        List<BenchCase> out = new ArrayList<>();
+        int[][] shapes = {{8, 8, 4, 128, 128}, {16, 16, 4, 64, 64}, {32, 32, 2, 32, 32}};
+        for (int[] s : shapes)
+            for (boolean direct : new boolean[] {true, false})
+                out.add(vaeConv("vae", k, direct, s[0], s[1], s[2], s[3], s[4], rnd));
+        return out;
     }
 
     /** All cases: the model sizes (or their quick stand-ins) and the tiny model's forward and backward. */

@@ -90,6 +90,11 @@ public final class TrainVaeCommand implements Callable<Integer> {
     @Option(names = "--stats-clips", defaultValue = "32", description = "Training clips for the latent mean/std (default: ${DEFAULT-VALUE}).")
     int statsClips;
 
+    @Option(names = "--init", paramLabel = "DIR", description = "Start from the VAE of this run or model directory "
+            + "(holds vae/; same --dim, --z-dim, --res-blocks) instead of random weights, e.g. to fine-tune at another "
+            + "--size. Ignored when --out holds checkpoints.")
+    Path init;
+
     @Option(names = "--threads", description = "Worker threads (default: all cores).")
     Integer threads;
 
@@ -98,7 +103,7 @@ public final class TrainVaeCommand implements Callable<Integer> {
         VaeConfig cfg = new VaeConfig(dim, zDim, List.of(1, 2, 4, 4), resBlocks, List.of(), List.of(false, true, true));
         VaeTraining.Options o = new VaeTraining.Options(cfg, size, crop, frames, batch, steps, minutes, stopAt, lr, warmup, klWeight, mseWeight,
                 chromaWeight, gradClip, ema, weightDecay, seed, saveEvery, logEvery, evalClips, statsClips, out,
-                TrainOptions.threads(threads));
+                TrainOptions.threads(threads), init);
         VaeTraining.run(o, System.out);
         return 0;
     }

@@ -68,10 +68,13 @@ public final class VaeTraining {
      * @param logEvery     progress line period in steps
      * @param evalClips    held-out clips for the final PSNR
      * @param statsClips   training clips for the latent mean/std
+     * @param init         a VAE run or model directory (holding {@code vae/}) whose weights a new run starts from
+     *                     instead of random ones, e.g. to fine-tune at another {@code size}; null = random. Ignored
+     *                     when {@code out} already holds checkpoints (the run resumes)
      */
     public record Options(VaeConfig vae, int size, int crop, int frames, int batch, long steps, double minutes, long stopAt, double lr,
                           int warmup, double klWeight, double mseWeight, double chromaWeight, double gradClip, double emaDecay, double weightDecay, long seed,
-                          int saveEvery, int logEvery, int evalClips, int statsClips, Path out, int threads) {
+                          int saveEvery, int logEvery, int evalClips, int statsClips, Path out, int threads, Path init) {
         public Options {
             if (size % vae.spatialFactor() != 0) throw new IllegalArgumentException("--size must be a multiple of " + vae.spatialFactor());
             if (crop < 0 || crop > size || crop % vae.spatialFactor() != 0)
@@ -96,6 +99,27 @@ public final class VaeTraining {
     public static void registerParams(ParamSet set, VaeWeights values, VaeWeights grads) {
         List<WanVaeCheckpoint.NamedTensor> v = WanVaeCheckpoint.tensors(values), g = WanVaeCheckpoint.tensors(grads);
         for (int i = 0; i < v.size(); i++) set.add(v.get(i).key(), v.get(i).data(), g.get(i).data(), v.get(i).shape());
+    }
+
+    /** The weights of {@code dir}/vae, refused unless their {@code vae_config.json} is {@code cfg}. */
+    static VaeWeights initialWeights(Path dir, VaeConfig cfg) {
+        Path vae = dir.resolve("vae");
+        VaeConfig theirs;
+        try {
+            theirs = VaeConfig.fromJson(vae.resolve("vae_config.json"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("--init " + vae + ": cannot read vae_config.json: " + e.getMessage(), e);
+        }
+        if (!theirs.equals(cfg))
+            throw new IllegalArgumentException("--init " + vae + " holds a VAE with " + configJson(theirs) + ", this run is "
+                    + configJson(cfg) + " (set --dim / --z-dim / --res-blocks to match)");
+        return WanVaeCheckpoint.load(vae.resolve("model.safetensors"), cfg);
+    }
+
+    /** Copies every tensor of {@code src} into {@code dst} (same config). */
+    private static void copyInto(VaeWeights dst, VaeWeights src) {
+        List<WanVaeCheckpoint.NamedTensor> d = WanVaeCheckpoint.tensors(dst), s = WanVaeCheckpoint.tensors(src);
+        for (int i = 0; i < d.size(); i++) System.arraycopy(s.get(i).data(), 0, d.get(i).data(), 0, d.get(i).data().length);
     }
 
     /** Learning rate at {@code step}: linear warm-up, then cosine from {@code lr} down to {@code lr / 10}. */
@@ -142,6 +166,7 @@ public final class VaeTraining {
         int z = cfg.zDim();
         java.util.Arrays.fill(moments.weight(), z * moments.depth(), 2 * z * moments.depth(), 0f);
         java.util.Arrays.fill(moments.bias(), z, 2 * z, LOGVAR_INIT);
+        if (o.init() != null) copyInto(w, initialWeights(o.init(), cfg));  // a resumed run overwrites these below
         ParamSet params = new ParamSet();
         registerParams(params, w, g);
         AdamW adam = new AdamW(params, new AdamWConfig(0.9, 0.999, 1e-8, o.weightDecay()));
@@ -165,6 +190,7 @@ public final class VaeTraining {
                         + "crops %d, lr %.2g (warm-up %d, cosine to %d steps), KL weight %.1g, clip %.1f, EMA %.4f, %d threads%n",
                 cfg.dim(), cfg.zDim(), cfg.dimMult(), cfg.numResBlocks(), params.count(), o.frames(), o.size(), o.size(),
                 o.batch(), o.crop(), o.lr(), o.warmup(), o.steps(), o.klWeight(), o.gradClip(), o.emaDecay(), o.threads());
+        if (o.init() != null && step == 0) log.printf("starting from the weights of %s%n", o.init().resolve("vae"));
         ClipStream train = new ClipStream(o.seed(), ClipStream.Options.of(o.size(), o.frames()));
         long t0 = System.nanoTime(), deadline = o.minutes() > 0 ? t0 + (long) (o.minutes() * 60e9) : Long.MAX_VALUE;
         double lastPsnr = Double.NaN;

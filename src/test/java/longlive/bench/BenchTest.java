@@ -33,6 +33,20 @@ class BenchTest {
     }
 
     @Test
+    void vaeCasesPairEveryConvWithItsIm2colTwin() {
+        List<BenchCase> cases = BenchSuite.vaeCases(Parallel.serial());
+        assertEquals(6, cases.size());
+        for (int i = 0; i < cases.size(); i += 2) {
+            assertEquals("vae-conv", cases.get(i).op());
+            assertEquals("vae-conv-im2col", cases.get(i + 1).op());
+            assertEquals(cases.get(i).shape(), cases.get(i + 1).shape());
+            assertTrue(cases.get(i).isVaeConv() && !cases.get(i).isAttention());
+        }
+        assertEquals("8->8 4x128x128", cases.get(0).shape());
+        assertEquals(2.0 * 4 * 128 * 128 * 8 * 8 * 27, cases.get(0).flops());
+    }
+
+    @Test
     void nominalPeakIsThreadsTimesClockTimesUnitsTimesLanesTimesTwo() {
         MachinePeak p = MachinePeak.detect(3);
         assertEquals(FloatVector.SPECIES_PREFERRED.length(), p.lanes());

@@ -2,6 +2,7 @@ package longlive.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -101,7 +102,12 @@ class VaeTrainingTest {
     }
 
     private static VaeTraining.Options options(Path out, long steps, long stopAt) {
-        return new VaeTraining.Options(TINY, 32, 0, 17, 1, steps, 0, stopAt, 1e-3, 2, 1e-6, 1.0, 0.5, 1.0, 0.9, 0.0, 5, 2, 1, 1, 2, out, 1);
+        return options(out, steps, stopAt, 1e-3, null);
+    }
+
+    private static VaeTraining.Options options(Path out, long steps, long stopAt, double lr, Path init) {
+        return new VaeTraining.Options(TINY, 32, 0, 17, 1, steps, 0, stopAt, lr, 2, 1e-6, 1.0, 0.5, 1.0, 0.9, 0.0, 5, 2, 1, 1, 2, out, 1,
+                init);
     }
 
     private static float[] read(Path file, String key) {
@@ -135,13 +141,41 @@ class VaeTrainingTest {
         assertTrue(Double.isFinite(whole.heldOutPsnrEma()) && whole.heldOutPsnrEma() > 0);
     }
 
+    /** {@code --init}: a new run starts from another run's exported VAE (here with a negligible learning rate, so it
+     * exports those weights back), and a VAE of another config is refused by name. */
+    @Test
+    void initStartsFromAnotherRunsWeightsAndRefusesAnotherConfig(@TempDir Path tmp) throws Exception {
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+        VaeTraining.run(options(tmp.resolve("a"), 3, 0), quiet);
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        VaeTraining.run(options(tmp.resolve("c"), 1, 0, 1e-12, tmp.resolve("a")), new PrintStream(log));
+        assertTrue(log.toString().contains("starting from the weights of"), log.toString());
+        Path a = tmp.resolve("a/vae/model.safetensors"), c = tmp.resolve("c/vae/model.safetensors");
+        for (String key : List.of("encoder.conv1.weight", "decoder.head.2.bias", "decoder.middle.1.to_qkv.weight")) {
+            float[] x = read(a, key), y = read(c, key);
+            for (int i = 0; i < x.length; i++) assertEquals(x[i], y[i], 1e-6, key + "[" + i + "]: not started from --init");
+        }
+        // without --init the same run starts elsewhere
+        VaeTraining.run(options(tmp.resolve("d"), 1, 0, 1e-12, null), quiet);
+        assertTrue(!java.util.Arrays.equals(read(a, "decoder.head.2.bias"), read(tmp.resolve("d/vae/model.safetensors"), "decoder.head.2.bias")));
+        // another architecture: refused before anything trains
+        Path other = tmp.resolve("other/vae");
+        Files.createDirectories(other);
+        Files.writeString(other.resolve("vae_config.json"),
+                Files.readString(tmp.resolve("a/vae/vae_config.json")).replaceFirst("\"z_dim\"\\s*:\\s*4", "\"z_dim\" : 3"));
+        Files.copy(a, other.resolve("model.safetensors"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> VaeTraining.run(options(tmp.resolve("e"), 1, 0, 1e-3, tmp.resolve("other")), quiet));
+        assertTrue(e.getMessage().contains("--init") && e.getMessage().contains("z_dim"), e.getMessage());
+    }
+
     /** Clips of a batch spread over threads (each with its own activations and gradients) sum to the serial gradient. */
     @Test
     void threadsSplittingTheBatchGiveTheSerialGradient(@TempDir Path tmp) {
         VaeTraining.Options one = new VaeTraining.Options(TINY, 32, 16, 17, 3, 1, 0, 0, 1e-3, 2, 1e-6, 1.0, 2.0, 1.0, 0.9, 0.0, 5, 2,
-                1, 1, 2, tmp, 1);
+                1, 1, 2, tmp, 1, null);
         VaeTraining.Options two = new VaeTraining.Options(TINY, 32, 16, 17, 3, 1, 0, 0, 1e-3, 2, 1e-6, 1.0, 2.0, 1.0, 0.9, 0.0, 5, 2,
-                1, 1, 2, tmp, 2);
+                1, 1, 2, tmp, 2, null);
         VaeWeights w = VaeWeights.random(TINY, 5), g1 = VaeWeights.zeros(TINY), g2 = VaeWeights.zeros(TINY);
         longlive.world.ClipStream train = new longlive.world.ClipStream(5, longlive.world.ClipStream.Options.of(32, 17));
         try (longlive.kernel.Parallel p1 = new longlive.kernel.Parallel(1); longlive.kernel.Parallel p2 = new longlive.kernel.Parallel(2)) {

@@ -23,7 +23,8 @@ import longlive.kernel.VectorMatMul;
  * attention = {@code softmax(Q K^T * scale) V} in eager fp32, one head at a time (all 12 heads of the model-size
  * case at once would need 3 x 4.2 GB of score matrices); attention backward = the five eager products autograd
  * runs with the saved P ({@code dV = P^T dO, dP = dO V^T, dS = P (dP - rowsum(dP P)) scale, dQ = dS K,
- * dK = dS^T Q}). Timed like our side: warm-up, then the median of several runs; operand set-up is not timed.
+ * dK = dS^T Q}); VAE conv = {@code conv3d} over the history and the new frames, padding (0, 1, 1), the same twin
+ * for our direct and im2col convs. Timed like our side: warm-up, then the median of several runs; operand set-up is not timed.
  * The cpu-s columns divide by the process CPU time instead (meaningful when other jobs share the machine).
  *
  * <p>Usage: {@code VsPytorch [--quick] [--threads N]} (the launcher sets DJL offline and the library path).
@@ -57,7 +58,9 @@ public final class VsPytorch {
             System.out.println("| group | op | shape | Java GFLOP/s | PyTorch GFLOP/s | ratio "
                     + "| Java GFLOP/cpu-s | PyTorch GFLOP/cpu-s | ratio per cpu-s |");
             System.out.println("|---|---|---|---:|---:|---:|---:|---:|---:|");
-            List<BenchCase> cases = BenchSuite.cases(quick, new VectorMatMul(parallel), new VectorAttention(parallel));
+            List<BenchCase> cases = new ArrayList<>(BenchSuite.cases(quick, new VectorMatMul(parallel),
+                    new VectorAttention(parallel)));
+            cases.addAll(BenchSuite.vaeCases(parallel));
             for (BenchCase c : new ArrayList<>(cases)) {
                 String label = c.group() + " " + c.op() + " " + c.shape();
                 if (filter != null && !label.contains(filter)) continue;
@@ -78,7 +81,15 @@ public final class VsPytorch {
     static BenchCase torchCase(BenchCase c, NDManager m) {
         int[] d = c.dims();
         Runnable run;
-        if (c.op().startsWith("gemm")) {
+        if (c.isVaeConv()) {
+            // conv3d over [history (2 frames), new frames] with H/W padding 1: the same outputs as our causal conv
+            int cin = d[0], cout = d[1], frames = d[2], h = d[3], w = d[4];
+            NDArray x = m.randomUniform(-1, 1, new Shape(1, cin, frames + 2, h, w));
+            NDArray wt = m.randomUniform(-1, 1, new Shape(cout, cin, 3, 3, 3));
+            NDArray bias = m.randomUniform(-1, 1, new Shape(cout));
+            run = () -> ai.djl.nn.convolutional.Conv3d.conv3d(x, wt, bias, new Shape(1, 1, 1),
+                    new Shape(0, 1, 1), new Shape(1, 1, 1), 1).singletonOrThrow().close();
+        } else if (c.op().startsWith("gemm")) {
             int mm = d[0], k = d[1], n = d[2];
             boolean transA = d[3] != 0, transB = d[4] != 0;
             NDArray a = m.randomUniform(-1, 1, transA ? new Shape(k, mm) : new Shape(mm, k));
