@@ -13,18 +13,14 @@ public final class ConvScratch {
     private final ThreadLocal<float[]> padded = ThreadLocal.withInitial(() -> new float[0]);
     private final ThreadLocal<float[]> packed = ThreadLocal.withInitial(() -> new float[0]);
 
-    /** This thread's buffer, at least {@code size} floats (contents undefined). */
+    /** This thread's im2col tile, at least {@code size} floats (contents undefined). */
     float[] tile(int size) {
-        float[] t = tiles.get();
-        if (t.length < size) tiles.set(t = new float[size]);
-        return t;
+        return atLeast(tiles, size);
     }
 
     /** This thread's direct-convolution edge tile, at least {@code size} floats. */
     float[] edgeTile(int size) {
-        float[] t = edgeTiles.get();
-        if (t.length < size) edgeTiles.set(t = new float[size]);
-        return t;
+        return atLeast(edgeTiles, size);
     }
 
     /** This thread's tap-pair offsets, at least {@code size} ints. */
@@ -36,15 +32,18 @@ public final class ConvScratch {
 
     /** The calling thread's padded input, at least {@code size} floats. */
     float[] padded(int size) {
-        float[] t = padded.get();
-        if (t.length < size) padded.set(t = new float[size]);
-        return t;
+        return atLeast(padded, size);
     }
 
     /** The calling thread's packed weights, at least {@code size} floats. */
     float[] packed(int size) {
-        float[] t = packed.get();
-        if (t.length < size) packed.set(t = new float[size]);
+        return atLeast(packed, size);
+    }
+
+    /** The array in {@code slot} for this thread, replaced by a larger one if it holds fewer than {@code size}. */
+    private static float[] atLeast(ThreadLocal<float[]> slot, int size) {
+        float[] t = slot.get();
+        if (t.length < size) slot.set(t = new float[size]);
         return t;
     }
 }
