@@ -7,6 +7,8 @@
 #   vae    that render encoded and decoded by MODEL's VAE (`train vae-check`): no generator can beat its VAE,
 #   model  MODEL generating the script with the KV-recache at every switch (the shipped behaviour), once per draw.
 # Each goes through `eval`; the table gives the mean adherence and the mean per attribute, per draw and over the draws.
+# SIZE (default 64) is the frame size of the truth and vae videos: set it to the model's own (model.json) when that
+# is not 64 (the model videos always come out at the model's size).
 # A rerun keeps what is scored, so OUT_DIR must be new (or emptied) when MODEL changes.
 # Draws: script i is generated with noise seed i + offset, for each offset in SEED_OFFSETS (default "0 100 200";
 # SEED_OFFSET=k alone means the one draw k). The draw moves the eight-script mean by up to 0.04
@@ -14,22 +16,24 @@
 set -euo pipefail
 model="${1:?usage: heldout.sh MODEL OUT_DIR [SCRIPTS] [SECONDS]}"; out="${2:?}"; n="${3:-8}"; secs="${4:-20}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"; ll="$here/longlive"
-mkdir -p "$out"
-script="$out/heldout.jsonl"
-"$ll" world script -o "$script" --seed 5 --count "$n" --length "$secs" --segments 4 --max-objects 1 >/dev/null
 offsets="${SEED_OFFSETS:-${SEED_OFFSET:-0 100 200}}"
+size="${SIZE:-64}"
+[[ "$size" =~ ^[0-9]+$ ]] && [ $((size % 8)) -eq 0 ] || { echo "heldout.sh: SIZE must be a multiple of 8, got '$size'" >&2; exit 2; }
 for o in $offsets; do
   [[ "$o" =~ ^[0-9]+$ ]] || { echo "heldout.sh: SEED_OFFSETS must be non-negative integers, got '$o'" >&2; exit 2; }
 done
+mkdir -p "$out"
+script="$out/heldout.jsonl"
+"$ll" world script -o "$script" --seed 5 --count "$n" --length "$secs" --segments 4 --max-objects 1 >/dev/null
 score() { # name line
   "$ll" eval "$out/$1.mp4" --script "$script" --line "$2" --json "$out/$1.json" > /dev/null 2>&1
 }
 for i in $(seq 1 "$n"); do
   if [ ! -f "$out/truth-$i.json" ]; then
-    "$ll" world render "$script" --line "$i" --size 64 -o "$out/truth-$i.mp4" > /dev/null 2>&1; score "truth-$i" "$i"
+    "$ll" world render "$script" --line "$i" --size "$size" -o "$out/truth-$i.mp4" > /dev/null 2>&1; score "truth-$i" "$i"
   fi
   if [ ! -f "$out/vae-$i.json" ]; then
-    "$ll" train vae-check "$script" --line "$i" --vae "$model" -o "$out/vae-$i.mp4" > "$out/vae-$i.log" 2>&1
+    "$ll" train vae-check "$script" --line "$i" --vae "$model" --size "$size" -o "$out/vae-$i.mp4" > "$out/vae-$i.log" 2>&1
     score "vae-$i" "$i"
   fi
   for o in $offsets; do
