@@ -116,10 +116,14 @@ public final class VaeTraining {
         return WanVaeCheckpoint.load(vae.resolve("model.safetensors"), cfg);
     }
 
-    /** Copies every tensor of {@code src} into {@code dst} (same config). */
-    private static void copyInto(VaeWeights dst, VaeWeights src) {
-        List<WanVaeCheckpoint.NamedTensor> d = WanVaeCheckpoint.tensors(dst), s = WanVaeCheckpoint.tensors(src);
-        for (int i = 0; i < d.size(); i++) System.arraycopy(s.get(i).data(), 0, d.get(i).data(), 0, d.get(i).data().length);
+    /** {@link VaeWeights#random}, except the log-variance half of {@code conv1}: zero weights, {@link #LOGVAR_INIT}. */
+    private static VaeWeights randomWeights(VaeConfig cfg, long seed) {
+        VaeWeights w = VaeWeights.random(cfg, seed);
+        VaeWeights.Conv moments = w.conv1();
+        int z = cfg.zDim();
+        java.util.Arrays.fill(moments.weight(), z * moments.depth(), 2 * z * moments.depth(), 0f);
+        java.util.Arrays.fill(moments.bias(), z, 2 * z, LOGVAR_INIT);
+        return w;
     }
 
     /** Learning rate at {@code step}: linear warm-up, then cosine from {@code lr} down to {@code lr / 10}. */
@@ -161,12 +165,9 @@ public final class VaeTraining {
     /** Runs (or resumes) the training described by {@code o}, printing progress to {@code log}. */
     public static Summary run(Options o, PrintStream log) {
         VaeConfig cfg = o.vae();
-        VaeWeights w = VaeWeights.random(cfg, o.seed()), g = VaeWeights.zeros(cfg);
-        VaeWeights.Conv moments = w.conv1();                      // the log-variance half: zero weights, LOGVAR_INIT
-        int z = cfg.zDim();
-        java.util.Arrays.fill(moments.weight(), z * moments.depth(), 2 * z * moments.depth(), 0f);
-        java.util.Arrays.fill(moments.bias(), z, 2 * z, LOGVAR_INIT);
-        if (o.init() != null) copyInto(w, initialWeights(o.init(), cfg));  // a resumed run overwrites these below
+        // a resumed run overwrites these below
+        VaeWeights w = o.init() != null ? initialWeights(o.init(), cfg) : randomWeights(cfg, o.seed());
+        VaeWeights g = VaeWeights.zeros(cfg);
         ParamSet params = new ParamSet();
         registerParams(params, w, g);
         AdamW adam = new AdamW(params, new AdamWConfig(0.9, 0.999, 1e-8, o.weightDecay()));
