@@ -6,13 +6,14 @@
 # `generate` and `eval`; the tables are printed and written to OUT_DIR/claims.json. A rerun keeps what is scored.
 # DRIFT_SEED picks the one-prompt drift script (`world script --seed`): 100 (the default) is a small violet star on
 # black, 102 a huge turquoise star on sliding stripes — drift can only be measured on an object the model draws.
+# The drift videos go through tools/train/drift.sh into OUT_DIR/drift-long/ and OUT_DIR/drift-nolong/ (DRIFT_SECONDS
+# >= 120); for drift over four scripts instead of one, run drift.sh itself.
 set -euo pipefail
 long="${1:?usage: claims.sh MODEL_LONG MODEL_NO_LONG OUT_DIR [SCRIPTS] [SECONDS] [DRIFT_SECONDS] [DRIFT_SEED]}"
 nolong="${2:?}"; out="${3:?}"; n="${4:-3}"; secs="${5:-20}"; drift="${6:-600}"; dseed="${7:-100}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"; ll="$here/longlive"
 mkdir -p "$out"
 "$ll" world script -o "$out/heldout.jsonl" --seed 5 --count "$n" --length "$secs" --segments 4 --max-objects 1 >/dev/null
-"$ll" world script -o "$out/drift.jsonl" --seed "$dseed" --count 1 --length "$drift" --segments 1 --max-objects 1 >/dev/null
 run() { # name model script line extra-args...
   local name=$1 model=$2 script=$3 line=$4; shift 4
   [ -f "$out/$name.json" ] && return 0      # scored by an earlier run into the same OUT_DIR
@@ -27,8 +28,9 @@ for i in $(seq 1 "$n"); do
   run "attn-nosink-$i" "$long" "$out/heldout.jsonl" "$i" --sink 0
   run "attn-global-$i" "$long" "$out/heldout.jsonl" "$i" --window -1
 done
-run "drift-long" "$long" "$out/drift.jsonl" 1
-run "drift-nolong" "$nolong" "$out/drift.jsonl" 1
+# drift: one script (DRIFT_SEED, noise seed 1) per model through drift.sh, which scores every minute
+"$here/tools/train/drift.sh" "$long" "$out/drift-long" 1 "$drift" "$dseed" > /dev/null
+"$here/tools/train/drift.sh" "$nolong" "$out/drift-nolong" 1 "$drift" "$dseed" > /dev/null
 python3 - "$out" "$n" <<'PY'
 import json, re, sys
 out, n = sys.argv[1], int(sys.argv[2])
@@ -54,11 +56,7 @@ for name, label in [("sink", "window + sink"), ("nosink", "window alone"), ("glo
     print(f"{label} | {r['adherence']:.3f} | {r['sharpness']:.3f} | {r['noise']:.2f} | {r['subject']:.3f} | {r['background']:.3f} | {r['fps']:.1f}")
 print("long tuning | adherence first minute | last minute | sharpness first | last | frozen frames")
 for name in ["long", "nolong"]:
-    d = ev(f"drift-{name}"); a = d["drift"]["adherence"]["bins"]
-    s = d["drift"].get("sharpness", {}).get("bins", [])    # absent when no object was ever found
-    k = max(1, int(60 / d["drift"]["adherence"]["binSeconds"]))
-    r = dict(adh_first=mean(a[:k]), adh_last=mean(a[-k:]), sharp_first=mean(s[:k]), sharp_last=mean(s[-k:]),
-             frozen=d["summary"]["frozenFrames"])
+    r = json.load(open(f"{out}/drift-{name}/drift.json"))["mean"]    # written by drift.sh
     res["drift_" + name] = r
     print(f"{'with' if name == 'long' else 'without'} | {r['adh_first']:.3f} | {r['adh_last']:.3f} | {r['sharp_first']:.3f} | {r['sharp_last']:.3f} | {r['frozen']}")
 json.dump(res, open(f"{out}/claims.json", "w"), indent=1)

@@ -154,9 +154,8 @@ public final class VideoPipeline {
         long t = System.nanoTime();
         Tensor first = text.encode(script.prompts().get(0));
         textNs += System.nanoTime() - t;
-        int maxFrames = dir.inference().globalAttention() ? latentFrames : Integer.MAX_VALUE;
         StreamingGenerator gen = new StreamingGenerator(model, dir.inference(), lh, lw,
-                Math.max(maxFrames, dir.inference().numFramePerBlock()), new SeededNoise(seed), first.data(), rows, null);
+                StreamingGenerator.frameLimitFor(dir.inference(), latentFrames), new SeededNoise(seed), first.data(), rows, null);
         gen.setSwitchMode(switchMode);
         StreamingVaeDecoder dec = new StreamingVaeDecoder(vae, dir.stats(), lh, lw, vaeKernels);
         int n = gen.framesPerBlock(), fs = gen.frameSize();

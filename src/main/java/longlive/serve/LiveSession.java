@@ -147,9 +147,8 @@ final class LiveSession {
         ModelDirectory md = pipe.model();
         int rows = md.dit().textLen();
         Tensor first = pipe.textEncoder().encode(timeline.getFirst().prompt);
-        int maxFrames = md.inference().globalAttention() ? maxLatent : Integer.MAX_VALUE;
         gen = new StreamingGenerator(pipe.dit(), md.inference(), md.latentHeight(), md.latentWidth(),
-                Math.max(maxFrames, md.inference().numFramePerBlock()), new SeededNoise(seed), first.data(), rows, null);
+                StreamingGenerator.frameLimitFor(md.inference(), maxLatent), new SeededNoise(seed), first.data(), rows, null);
         genRef = new WeakReference<>(gen);
         dec = new StreamingVaeDecoder(pipe.vaeWeights(), md.stats(), md.latentHeight(), md.latentWidth(),
                 pipe.vaeKernels());

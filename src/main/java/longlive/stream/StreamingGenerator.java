@@ -125,6 +125,17 @@ public final class StreamingGenerator {
         model.embedPrompt(checkPrompt(prompt, promptRows), promptRows, context, textScratch);
     }
 
+    /**
+     * The {@code maxFrames} to give a generator that will make {@code latentFrames} frames: for global attention (which
+     * keeps every frame, so its cache is sized by this limit) the frames rounded up to whole blocks, as the last block
+     * is generated whole and its extra frames dropped by the caller; unlimited for a local window.
+     */
+    public static int frameLimitFor(InferenceConfig cfg, int latentFrames) {
+        if (!cfg.globalAttention()) return Integer.MAX_VALUE;
+        long n = cfg.numFramePerBlock(), blocks = Math.max(1, ((long) latentFrames + n - 1) / n);
+        return (int) Math.min(Integer.MAX_VALUE, blocks * n);
+    }
+
     private int roundUpToBlock(int frames) {
         return (int) Math.min(Integer.MAX_VALUE, ((long) frames + n - 1) / n * n);
     }

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import longlive.kernel.Parallel;
+import longlive.stream.InferenceConfig;
 import longlive.video.Frame;
 import longlive.video.FrameSink;
 import longlive.video.FrameSource;
@@ -85,6 +86,24 @@ class GenerateTest {
         assertTrue(r.events.indexOf("frames9") < r.events.indexOf("block1"), r.events.toString());
         assertEquals(64, r.frames.get(0).width());
         assertEquals(64, r.frames.get(0).height());
+    }
+
+    @Test
+    void globalAttentionRunsAFrameCountThatIsNotWholeBlocks() throws IOException {
+        // global attention (local_attn_size -1) sizes its cache to the run; 7 latent frames are 3 blocks of 3
+        ModelDirectory md = ModelDirectory.open(modelDir);
+        InferenceConfig i = md.inference();
+        ModelDirectory global = md.withInference(new InferenceConfig(i.numFramePerBlock(), i.denoisingStepList(),
+                i.warpDenoisingStep(), i.timestepShift(), -1, i.sinkSize(), i.globalSink(), i.contextNoise(), i.ropeMode()));
+        assertTrue(global.inference().globalAttention());
+        VideoPipeline p = new VideoPipeline(global, par);
+        for (int latent : new int[] {1, 7, 8, 9}) {
+            Recorder r = new Recorder();
+            VideoPipeline.Result res = p.run(twoPrompts(), latent, 1, r, r, null);
+            assertEquals(latent, res.latentFrames());
+            assertEquals(PromptScript.videoFrames(latent), r.frames.size());
+            assertEquals((latent + 2) / 3, res.blocks());
+        }
     }
 
     @Test

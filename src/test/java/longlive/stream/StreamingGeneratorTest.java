@@ -172,6 +172,14 @@ class StreamingGeneratorTest {
                 C.textLen(), null);
         run(g, 3);
         assertThrows(IllegalStateException.class, () -> g.step());
+        // the limit a caller gives for a run of F frames covers its last block whole, even when F is not whole blocks
+        assertEquals(9, StreamingGenerator.frameLimitFor(global, 7));
+        assertEquals(9, StreamingGenerator.frameLimitFor(global, 9));
+        assertEquals(3, StreamingGenerator.frameLimitFor(global, 1));
+        assertEquals(Integer.MAX_VALUE, StreamingGenerator.frameLimitFor(InferenceConfig.LONGLIVE, 7));
+        StreamingGenerator seven = new StreamingGenerator(model, global, H, W, StreamingGenerator.frameLimitFor(global, 7),
+                new SeededNoise(1), prompt(1), C.textLen(), null);
+        run(seven, 3);     // frames 0..8: the third block holds frame 6, the run's last
     }
 
     /** Noise that does not depend on the block: a block's draws depend only on the denoising step. */
