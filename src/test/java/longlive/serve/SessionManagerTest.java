@@ -1,6 +1,7 @@
 package longlive.serve;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,6 +9,11 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import longlive.kernel.Parallel;
+import longlive.pipeline.ModelDirectory;
+import longlive.pipeline.PromptScript;
+import longlive.pipeline.VideoPipeline;
+import longlive.stream.InferenceConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -110,6 +116,27 @@ class SessionManagerTest {
             assertEquals(2, m.liveCount());
             assertTrue(a.texts.getLast().contains("\"stopped\""), a.texts.getLast());
             m.start(start("d"), new FakeOutlet());   // room again
+        }
+    }
+
+    @Test
+    void aGlobalAttentionSessionRunsToItsEndWhenItsFramesAreNotWholeBlocks(@TempDir Path dir) throws Exception {
+        // global attention: the generator's cache holds the whole session, so its limit is the session's frames
+        ModelDirectory md = TinyServer.pipeline().model();
+        InferenceConfig i = md.inference();
+        ModelDirectory global = md.withInference(new InferenceConfig(i.numFramePerBlock(), i.denoisingStepList(),
+                i.warpDenoisingStep(), i.timestepShift(), -1, i.sinkSize(), i.globalSink(), i.contextNoise(), i.ropeMode()));
+        try (Parallel par = new Parallel(2);
+             SessionManager m = new SessionManager(new VideoPipeline(global, par), ServeConfig.defaults().withPort(0)
+                     .withMaxSessions(1).withRealtime(false), dir)) {
+            FakeOutlet out = new FakeOutlet();
+            LiveSession s = m.start(new Protocol.Start("a red circle", 1L, 1.0, null), out);
+            assertNotEquals(0, s.maxLatentFrames() % i.numFramePerBlock(), "the case under test: a partial last block");
+            s.ready();
+            m.signal();
+            ServeServerTest.waitFor(s::finished, "the session ends");
+            assertEquals("done", s.finishReason(), out.texts.toString());
+            assertEquals(PromptScript.videoFrames(s.maxLatentFrames()), s.videoFrames());
         }
     }
 }
