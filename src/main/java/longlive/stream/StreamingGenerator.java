@@ -107,7 +107,7 @@ public final class StreamingGenerator {
         this.schedule = new FlowMatchSchedule(cfg.timestepShift());
         this.timesteps = schedule.denoisingTimesteps(cfg.denoisingStepList(), cfg.warpDenoisingStep());
 
-        int windowFrames = cfg.globalAttention() ? roundUpToBlock(maxFrames) : cfg.localAttnSize();
+        int windowFrames = cfg.globalAttention() ? roundUpToBlocks(maxFrames, n) : cfg.localAttnSize();
         int maxAttention = cfg.globalAttention() ? GLOBAL_MAX_ATTENTION_TOKENS : cfg.localAttnSize() * frameSeqLen;
         this.cache = new ModelCache(c.numLayers(), c.dim(), c.textLen(), frameSeqLen, windowFrames, cfg.sinkSize(),
                 !cfg.globalAttention(), maxAttention, cfg.ropeMode() instanceof RopeMode.Relative);
@@ -131,13 +131,11 @@ public final class StreamingGenerator {
      * is generated whole and its extra frames dropped by the caller; unlimited for a local window.
      */
     public static int frameLimitFor(InferenceConfig cfg, int latentFrames) {
-        if (!cfg.globalAttention()) return Integer.MAX_VALUE;
-        long n = cfg.numFramePerBlock(), blocks = Math.max(1, ((long) latentFrames + n - 1) / n);
-        return (int) Math.min(Integer.MAX_VALUE, blocks * n);
+        return cfg.globalAttention() ? roundUpToBlocks(Math.max(1, latentFrames), cfg.numFramePerBlock()) : Integer.MAX_VALUE;
     }
 
-    private int roundUpToBlock(int frames) {
-        return (int) Math.min(Integer.MAX_VALUE, ((long) frames + n - 1) / n * n);
+    private static int roundUpToBlocks(int frames, int perBlock) {
+        return (int) Math.min(Integer.MAX_VALUE, ((long) frames + perBlock - 1) / perBlock * perBlock);
     }
 
     private float[] checkPrompt(float[] prompt, int rows) {
