@@ -56,7 +56,10 @@ import longlive.world.Script;
  */
 public final class TeacherTraining implements Trainer.ExportingStage {
     static final String PART = "teacher";
-    /** Held-out timestep indices at which the summary reports the flow loss (low to high noise). */
+    /**
+     * Held-out timestep indices at which the summary reports the flow loss. The table descends, so these run from high
+     * to low noise (t = 978 … 357 at shift 5, 900 … 100 at shift 1), and each loss carries its t's bell weight.
+     */
     static final int[] EVAL_INDICES = {100, 300, 500, 700, 900};
     private static final ObjectMapper JSON = new ObjectMapper();
 
