@@ -364,6 +364,10 @@ public final class TeacherTraining implements Trainer.ExportingStage {
         sum.put("held_out_clips", heldOut == null ? 0 : heldOut.count());
         var ix = sum.putArray("eval_timestep_indices");
         for (int v : EVAL_INDICES) ix.add(v);
+        // the t each index means under this run's shift: losses of teachers trained with other shifts compare only at equal t
+        sum.put("shift", o.shift());
+        var ts = sum.putArray("eval_timesteps");
+        for (int v : EVAL_INDICES) ts.add(flow.timestep(v));
         var a = sum.putArray("held_out_flow_loss_ema");
         for (double v : smooth) a.add(v);
         var b = sum.putArray("held_out_flow_loss_raw");
@@ -374,7 +378,10 @@ public final class TeacherTraining implements Trainer.ExportingStage {
         sum.put("clips", o.clips());
         sum.put("seed", o.seed());
         JSON.writerWithDefaultPrettyPrinter().writeValue(o.runDir().resolve("teacher_summary.json").toFile(), sum);
-        log.printf("held-out flow loss at t-index %s: EMA %s, raw %s%n", Arrays.toString(EVAL_INDICES), fmt(smooth), fmt(raw));
+        StringBuilder at = new StringBuilder();
+        for (int v : EVAL_INDICES) at.append(at.isEmpty() ? "" : ", ").append(Math.round(flow.timestep(v)));
+        log.printf("held-out flow loss at t-index %s (t = %s at shift %s): EMA %s, raw %s%n", Arrays.toString(EVAL_INDICES),
+                at, o.shift(), fmt(smooth), fmt(raw));
         log.printf("wrote %s%n", dir);
         return dir;
     }

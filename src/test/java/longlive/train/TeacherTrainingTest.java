@@ -121,7 +121,14 @@ class TeacherTrainingTest {
         assertEquals(VAE, md.vae());
         assertEquals(md.t5().dim(), md.dit().textDim());
         md.loadDit(new longlive.kernel.ScalarMatMul(longlive.kernel.Parallel.serial()));
-        assertTrue(Files.readString(a.resolve("teacher_summary.json")).contains("held_out_flow_loss_ema"));
+        var summary = new com.fasterxml.jackson.databind.ObjectMapper().readTree(a.resolve("teacher_summary.json").toFile());
+        assertTrue(summary.has("held_out_flow_loss_ema"));
+        assertEquals(5.0, summary.get("shift").asDouble());
+        // each reported loss names the timestep it was taken at under the run's shift (descending: high noise first)
+        float[] table = new longlive.sampling.FlowMatchSchedule(summary.get("shift").asDouble()).timesteps();
+        for (int k = 0; k < TeacherTraining.EVAL_INDICES.length; k++)
+            assertEquals(table[TeacherTraining.EVAL_INDICES[k]], summary.get("eval_timesteps").get(k).floatValue(), 1e-3);
+        assertTrue(summary.get("eval_timesteps").get(0).asDouble() > summary.get("eval_timesteps").get(4).asDouble());
         // the latents were encoded once and are reused (same origin), not re-encoded
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         new TeacherTraining(options(a, 3, 1e-3), new PrintStream(log)).close();
