@@ -364,7 +364,7 @@ public final class TeacherTraining implements Trainer.ExportingStage {
         sum.put("held_out_clips", heldOut == null ? 0 : heldOut.count());
         var ix = sum.putArray("eval_timestep_indices");
         for (int v : EVAL_INDICES) ix.add(v);
-        // the t each index means under this run's shift: losses of teachers trained with other shifts compare only at equal t
+        // the t each index means under this run's shift: teachers trained with other shifts compare only at equal t
         sum.put("shift", o.shift());
         var ts = sum.putArray("eval_timesteps");
         for (int v : EVAL_INDICES) ts.add(flow.timestep(v));
