@@ -78,9 +78,7 @@ public final class GenerateCommand implements java.util.concurrent.Callable<Inte
         ModelDirectory md = ModelDirectory.open(dir);
         if (window != null || sink != null) {
             InferenceConfig i = md.inference();
-            md = md.withInference(new InferenceConfig(i.numFramePerBlock(), i.denoisingStepList(), i.warpDenoisingStep(),
-                    i.timestepShift(), window != null ? window : i.localAttnSize(), sink != null ? sink : i.sinkSize(),
-                    i.globalSink(), i.contextNoise(), i.ropeMode()));
+            md = md.withInference(i.withWindow(window != null ? window : i.localAttnSize(), sink != null ? sink : i.sinkSize()));
         }
         int latent;
         PromptScript script;

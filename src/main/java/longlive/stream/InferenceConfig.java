@@ -60,6 +60,12 @@ public record InferenceConfig(int numFramePerBlock, int[] denoisingStepList, boo
                 sinkSize, globalSink, contextNoise, mode);
     }
 
+    /** The same settings with another attention window ({@code local_attn_size}, -1 = global) and sink. */
+    public InferenceConfig withWindow(int localAttnSize, int sinkSize) {
+        return new InferenceConfig(numFramePerBlock, denoisingStepList, warpDenoisingStep, timestepShift, localAttnSize,
+                sinkSize, globalSink, contextNoise, ropeMode);
+    }
+
     /** The same settings with another {@code global_sink}. */
     public InferenceConfig withGlobalSink(boolean g) {
         return new InferenceConfig(numFramePerBlock, denoisingStepList, warpDenoisingStep, timestepShift, localAttnSize,

@@ -365,6 +365,7 @@ public final class TeacherTraining implements Trainer.ExportingStage {
         var ix = sum.putArray("eval_timestep_indices");
         for (int v : EVAL_INDICES) ix.add(v);
         // the t each index means under this run's shift: teachers trained with other shifts compare only at equal t
+        long[] evalT = Arrays.stream(EVAL_INDICES).mapToLong(v -> Math.round(flow.timestep(v))).toArray();
         sum.put("shift", o.shift());
         var ts = sum.putArray("eval_timesteps");
         for (int v : EVAL_INDICES) ts.add(flow.timestep(v));
@@ -378,10 +379,8 @@ public final class TeacherTraining implements Trainer.ExportingStage {
         sum.put("clips", o.clips());
         sum.put("seed", o.seed());
         JSON.writerWithDefaultPrettyPrinter().writeValue(o.runDir().resolve("teacher_summary.json").toFile(), sum);
-        StringBuilder at = new StringBuilder();
-        for (int v : EVAL_INDICES) at.append(at.isEmpty() ? "" : ", ").append(Math.round(flow.timestep(v)));
         log.printf("held-out flow loss at t-index %s (t = %s at shift %s): EMA %s, raw %s%n", Arrays.toString(EVAL_INDICES),
-                at, o.shift(), fmt(smooth), fmt(raw));
+                Arrays.toString(evalT), o.shift(), fmt(smooth), fmt(raw));
         log.printf("wrote %s%n", dir);
         return dir;
     }

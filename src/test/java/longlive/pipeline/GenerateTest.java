@@ -93,8 +93,7 @@ class GenerateTest {
         // global attention (local_attn_size -1) sizes its cache to the run; 7 latent frames are 3 blocks of 3
         ModelDirectory md = ModelDirectory.open(modelDir);
         InferenceConfig i = md.inference();
-        ModelDirectory global = md.withInference(new InferenceConfig(i.numFramePerBlock(), i.denoisingStepList(),
-                i.warpDenoisingStep(), i.timestepShift(), -1, i.sinkSize(), i.globalSink(), i.contextNoise(), i.ropeMode()));
+        ModelDirectory global = md.withInference(i.withWindow(-1, i.sinkSize()));
         assertTrue(global.inference().globalAttention());
         VideoPipeline p = new VideoPipeline(global, par);
         for (int latent : new int[] {1, 7, 8, 9}) {

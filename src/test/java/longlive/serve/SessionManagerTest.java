@@ -124,8 +124,7 @@ class SessionManagerTest {
         // global attention: the generator's cache holds the whole session, so its limit is the session's frames
         ModelDirectory md = TinyServer.pipeline().model();
         InferenceConfig i = md.inference();
-        ModelDirectory global = md.withInference(new InferenceConfig(i.numFramePerBlock(), i.denoisingStepList(),
-                i.warpDenoisingStep(), i.timestepShift(), -1, i.sinkSize(), i.globalSink(), i.contextNoise(), i.ropeMode()));
+        ModelDirectory global = md.withInference(i.withWindow(-1, i.sinkSize()));
         try (Parallel par = new Parallel(2);
              SessionManager m = new SessionManager(new VideoPipeline(global, par), ServeConfig.defaults().withPort(0)
                      .withMaxSessions(1).withRealtime(false), dir)) {
