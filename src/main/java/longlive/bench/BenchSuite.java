@@ -17,7 +17,8 @@ import longlive.vae.VaeWeights;
  * <p>"model": Wan2.1-T2V-1.3B at one 3-frame block of 480x832 video (3 x 1560 = 4680 tokens, dim 1536,
  * FFN 8960, 12 heads of 128) attending over a 12-frame (18720-token) KV cache. "tiny": the tiny test model
  * (dim 256, FFN 1024, 4 heads of 64, 64 tokens per frame, a 3-frame block over a 12-frame cache), forward and
- * backward. "quick": small sizes for a smoke test. "vae": the shipped VAE decoder's three widest-area 3x3x3 convs.
+ * backward. "shipped": the shipped default model (dim 128, FFN 512) at one teacher training sample (144 tokens)
+ * and one generation block (48 tokens). "quick": small sizes for a smoke test. "vae": the shipped VAE decoder's three widest-area 3x3x3 convs.
  */
 public final class BenchSuite {
     private BenchSuite() {}
@@ -126,6 +127,19 @@ public final class BenchSuite {
         out.add(linearDx("tiny", mm, t, d, f, rnd));
         out.add(linearDw("tiny", mm, t, d, f, rnd));
         out.add(attentionBackward("tiny", att, t, 4 * t, 4, 64, rnd));
+        // the shipped model (dim 128, FFN 512): one teacher training sample (9 frames x 16 tokens), forward and
+        // backward, and one 3-frame generation block (48 tokens); run with --threads 1 for training's per-sample case
+        int s = 144, g = 48, sd = 128, sf = 512;
+        out.add(linear("shipped", mm, s, sd, sd, rnd));
+        out.add(linear("shipped", mm, s, sd, sf, rnd));
+        out.add(linear("shipped", mm, s, sf, sd, rnd));
+        out.add(linearDx("shipped", mm, s, sd, sf, rnd));
+        out.add(linearDx("shipped", mm, s, sf, sd, rnd));
+        out.add(linearDw("shipped", mm, s, sd, sf, rnd));
+        out.add(linearDw("shipped", mm, s, sf, sd, rnd));
+        out.add(linear("shipped", mm, g, sd, sd, rnd));
+        out.add(linear("shipped", mm, g, sd, sf, rnd));
+        out.add(linear("shipped", mm, g, sf, sd, rnd));
         return out;
     }
 

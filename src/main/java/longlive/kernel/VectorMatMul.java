@@ -23,15 +23,25 @@ public final class VectorMatMul implements MatMul {
     static final int MR = 6;
     private static final int NR = 2 * L;
     static final int KC = 256, MC = 120, NC = 2048;
+    /** Column blocks up to this wide skip packing A ({@link #directBlock}); wider ones reuse a packed A enough. */
+    static final int DIRECT_A_MAX_N = 1024;
 
     private final Parallel parallel;
+    /** {@link #DIRECT_A_MAX_N}, or another bound for tests that compare the two paths. */
+    private final int directAMaxN;
     /** Packed B depth-block, owned by the thread that calls gemm (workers only read it). */
     private final ThreadLocal<float[]> packedB = ThreadLocal.withInitial(() -> new float[KC * NC]);
     /** Packed A block plus an edge tile, per worker thread. */
     private final ThreadLocal<float[]> packedA = ThreadLocal.withInitial(() -> new float[MC * KC + MR * NR]);
 
     public VectorMatMul(Parallel parallel) {
+        this(parallel, DIRECT_A_MAX_N);
+    }
+
+    /** With column blocks up to {@code directAMaxN} wide read A in place (0: always pack A). */
+    VectorMatMul(Parallel parallel, int directAMaxN) {
         this.parallel = parallel;
+        this.directAMaxN = directAMaxN;
     }
 
     @Override
@@ -82,12 +92,13 @@ public final class VectorMatMul implements MatMul {
                         else packBBf16(bh, bOff, transB, n, k, pc0, kc, jc0 + jp * NR, bp, jp * kc * NR);
                     }
                 });
+                boolean directA = nc <= directAMaxN;
                 if (splitRows) {
                     parallel.forRange(mPanels, 1, (from, to) -> block(m, n, k, a, aOff, transA, bp, c, cOff,
-                            from * MR, Math.min(m, to * MR), 0, nPanels, jc0, nc, pc0, kc));
+                            from * MR, Math.min(m, to * MR), 0, nPanels, jc0, nc, pc0, kc, directA));
                 } else {
                     parallel.forRange(nPanels, 1, (from, to) -> block(m, n, k, a, aOff, transA, bp, c, cOff,
-                            0, m, from, to, jc0, nc, pc0, kc));
+                            0, m, from, to, jc0, nc, pc0, kc, directA));
                 }
             }
         }
@@ -113,12 +124,20 @@ public final class VectorMatMul implements MatMul {
 
     private static final float[] NO_B = new float[0];
 
-    /** Rows [rowFrom, rowTo) x B micro-panels [panelFrom, panelTo) of the current (jc, pc) block. */
-    private void block(int m, int n, int k, float[] a, int aOff, boolean transA, float[] bp, float[] c, int cOff,
-                       int rowFrom, int rowTo, int panelFrom, int panelTo,
-                       int jc, int nc, int pc, int kc) {
+    /**
+     * Rows [rowFrom, rowTo) x B micro-panels [panelFrom, panelTo) of the current (jc, pc) block. With {@code directA}
+     * the micro-kernel reads A where it lies instead of a packed copy.
+     */
+    private void block(int m, int n, int k, float[] a, int aOff, boolean transA, float[] bp,
+                       float[] c, int cOff, int rowFrom, int rowTo, int panelFrom, int panelTo,
+                       int jc, int nc, int pc, int kc, boolean directA) {
         float[] ap = packedA.get();
         int tile = MC * KC;
+        if (directA) {
+            directBlock(m, n, k, a, aOff, transA, bp, c, cOff, rowFrom, rowTo, panelFrom, panelTo, jc, nc, pc, kc, ap,
+                    tile);
+            return;
+        }
         for (int ic = rowFrom; ic < rowTo; ic += MC) {
             int mc = Math.min(MC, rowTo - ic);
             packA(a, aOff, transA, m, k, ic, mc, pc, kc, ap);
@@ -137,6 +156,47 @@ public final class VectorMatMul implements MatMul {
                         for (int r = 0; r < mr; r++) {
                             int row = cOff + (i0 + r) * n + j0;
                             for (int j = 0; j < nr; j++) c[row + j] += ap[tile + r * NR + j];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #block} without packing A. Packing A costs one scalar gather per element of A and pays back once per B
+     * micro-panel the packed block is reused against: when C is narrow (the small model's 128- to 512-wide layers)
+     * that is only 8 to 32 panels, and the packing was a fifth of the time. Both layouts of A already give the
+     * micro-kernel what it needs, six row values per depth step at fixed strides: op(A) row r, depth p lies at
+     * {@code r * k + p} (A stored [m x k]) or {@code p * m + r} (transA, stored [k x m]). Rows past the end of a
+     * ragged tile read the tile's last real row again and go to the scratch tile, so nothing outside A is read.
+     */
+    private static void directBlock(int m, int n, int k, float[] a, int aOff, boolean transA, float[] bp, float[] c,
+                                    int cOff, int rowFrom, int rowTo, int panelFrom, int panelTo,
+                                    int jc, int nc, int pc, int kc, float[] scratch, int tile) {
+        int rowStride = transA ? 1 : k, depthStride = transA ? m : 1;
+        // the packed path's loop order (a B micro-panel stays in L1 while the rows of A stream past it from L2)
+        for (int ic = rowFrom; ic < rowTo; ic += MC) {
+            int icEnd = Math.min(rowTo, ic + MC);
+            for (int jp = panelFrom; jp < panelTo; jp++) {
+                int j0 = jc + jp * NR, nr = Math.min(NR, jc + nc - j0);
+                int bIdx = jp * kc * NR;
+                for (int i0 = ic; i0 < icEnd; i0 += MR) {
+                    int mr = Math.min(MR, icEnd - i0);
+                    int aIdx = aOff + (transA ? pc * m + i0 : i0 * k + pc);
+                    if (mr == MR && nr == NR) {
+                        directKernel(kc, a, aIdx, depthStride, rowStride, 2 * rowStride, 3 * rowStride,
+                                4 * rowStride, 5 * rowStride, bp, bIdx, c, cOff + i0 * n + j0, n);
+                    } else {
+                        int last = mr - 1;
+                        java.util.Arrays.fill(scratch, tile, tile + MR * NR, 0f);
+                        directKernel(kc, a, aIdx, depthStride, Math.min(1, last) * rowStride,
+                                Math.min(2, last) * rowStride, Math.min(3, last) * rowStride,
+                                Math.min(4, last) * rowStride, Math.min(5, last) * rowStride, bp, bIdx, scratch,
+                                tile, NR);
+                        for (int r = 0; r < mr; r++) {
+                            int row = cOff + (i0 + r) * n + j0;
+                            for (int j = 0; j < nr; j++) c[row + j] += scratch[tile + r * NR + j];
                         }
                     }
                 }
@@ -239,6 +299,47 @@ public final class VectorMatMul implements MatMul {
             x = FloatVector.broadcast(S, ap[ai + 4]);
             c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
             x = FloatVector.broadcast(S, ap[ai + 5]);
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+        }
+        c00.add(FloatVector.fromArray(S, c, cIdx + 0 * ldc + 0 * L)).intoArray(c, cIdx + 0 * ldc + 0 * L);
+        c01.add(FloatVector.fromArray(S, c, cIdx + 0 * ldc + 1 * L)).intoArray(c, cIdx + 0 * ldc + 1 * L);
+        c10.add(FloatVector.fromArray(S, c, cIdx + 1 * ldc + 0 * L)).intoArray(c, cIdx + 1 * ldc + 0 * L);
+        c11.add(FloatVector.fromArray(S, c, cIdx + 1 * ldc + 1 * L)).intoArray(c, cIdx + 1 * ldc + 1 * L);
+        c20.add(FloatVector.fromArray(S, c, cIdx + 2 * ldc + 0 * L)).intoArray(c, cIdx + 2 * ldc + 0 * L);
+        c21.add(FloatVector.fromArray(S, c, cIdx + 2 * ldc + 1 * L)).intoArray(c, cIdx + 2 * ldc + 1 * L);
+        c30.add(FloatVector.fromArray(S, c, cIdx + 3 * ldc + 0 * L)).intoArray(c, cIdx + 3 * ldc + 0 * L);
+        c31.add(FloatVector.fromArray(S, c, cIdx + 3 * ldc + 1 * L)).intoArray(c, cIdx + 3 * ldc + 1 * L);
+        c40.add(FloatVector.fromArray(S, c, cIdx + 4 * ldc + 0 * L)).intoArray(c, cIdx + 4 * ldc + 0 * L);
+        c41.add(FloatVector.fromArray(S, c, cIdx + 4 * ldc + 1 * L)).intoArray(c, cIdx + 4 * ldc + 1 * L);
+        c50.add(FloatVector.fromArray(S, c, cIdx + 5 * ldc + 0 * L)).intoArray(c, cIdx + 5 * ldc + 0 * L);
+        c51.add(FloatVector.fromArray(S, c, cIdx + 5 * ldc + 1 * L)).intoArray(c, cIdx + 5 * ldc + 1 * L);
+    }
+
+    /** {@link #kernel} reading A in place: row r of the tile at {@code a[aIdx + p * depthStride + o_r]} (o0 = 0). */
+    private static void directKernel(int kc, float[] a, int aIdx, int depthStride, int o1, int o2, int o3,
+                                     int o4, int o5, float[] bp, int bIdx, float[] c, int cIdx, int ldc) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int ai = aIdx + p * depthStride, bi = bIdx + p * NR;
+            FloatVector x;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi + 0 * L);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + 1 * L);
+            x = FloatVector.broadcast(S, a[ai]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, a[ai + o1]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, a[ai + o2]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, a[ai + o3]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, a[ai + o4]);
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, a[ai + o5]);
             c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
         }
         c00.add(FloatVector.fromArray(S, c, cIdx + 0 * ldc + 0 * L)).intoArray(c, cIdx + 0 * ldc + 0 * L);

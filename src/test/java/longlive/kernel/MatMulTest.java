@@ -1,5 +1,6 @@
 package longlive.kernel;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -60,6 +61,28 @@ class MatMulTest {
         new ScalarMatMul(Parallel.serial()).gemm(m, n, k, a, aOff, transA, b, bOff, transB, bias, expected, cOff, accumulate);
         new VectorMatMul(par).gemm(m, n, k, a, aOff, transA, b, bOff, transB, bias, actual, cOff, accumulate);
         assertClose(expected, actual, 1e-5f * (float) Math.sqrt(k + 1), "gemm " + m + "x" + n + "x" + k);
+    }
+
+    /**
+     * Reading A in place (narrow C) and packing it (wide C) feed the micro-kernel the same values in the same order,
+     * so they must agree to the bit on every shape and transpose, ragged tiles and several threads included.
+     */
+    @ParameterizedTest(name = "m={0} n={1} k={2} tA={3} tB={4} acc={5} bias={6} threads={7}")
+    @MethodSource("cases")
+    void readingAInPlaceIsBitIdenticalToPackingIt(int m, int n, int k, boolean transA, boolean transB,
+                                                  boolean accumulate, boolean withBias, int threads, int seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        float[] a = random(rnd, m * k), b = random(rnd, k * n), bias = withBias ? random(rnd, n) : null;
+        float[] packed = random(rnd, m * n), direct = packed.clone();
+        Parallel par = threads == 1 ? Parallel.serial() : THREE;
+        new VectorMatMul(par, 0).gemm(m, n, k, a, 0, transA, b, 0, transB, bias, packed, 0, accumulate);
+        new VectorMatMul(par, Integer.MAX_VALUE).gemm(m, n, k, a, 0, transA, b, 0, transB, bias, direct, 0, accumulate);
+        assertArrayEquals(packed, direct, "gemm " + m + "x" + n + "x" + k);
+        short[] bh = new short[b.length];
+        for (int i = 0; i < b.length; i++) bh[i] = (short) (Float.floatToRawIntBits(b[i]) >>> 16);
+        new VectorMatMul(par, 0).gemmBf16(m, n, k, a, 0, transA, bh, 0, transB, bias, packed, 0, accumulate);
+        new VectorMatMul(par, Integer.MAX_VALUE).gemmBf16(m, n, k, a, 0, transA, bh, 0, transB, bias, direct, 0, accumulate);
+        assertArrayEquals(packed, direct, "gemmBf16 " + m + "x" + n + "x" + k);
     }
 
     @Test
