@@ -185,7 +185,9 @@ public final class VectorMatMul implements MatMul {
                     int mr = Math.min(MR, icEnd - i0);
                     int aIdx = aOff + (transA ? pc * m + i0 : i0 * k + pc);
                     if (mr == MR && nr == NR) {
-                        directKernel(kc, a, aIdx, depthStride, rowStride, 2 * rowStride, 3 * rowStride,
+                        if (transA) directKernel(kc, a, aIdx, depthStride, rowStride, 2 * rowStride, 3 * rowStride,
+                                4 * rowStride, 5 * rowStride, bp, bIdx, c, cOff + i0 * n + j0, n);
+                        else directKernelRows(kc, a, aIdx, rowStride, 2 * rowStride, 3 * rowStride,
                                 4 * rowStride, 5 * rowStride, bp, bIdx, c, cOff + i0 * n + j0, n);
                     } else {
                         int last = mr - 1;
@@ -326,6 +328,47 @@ public final class VectorMatMul implements MatMul {
         FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
             int ai = aIdx + p * depthStride, bi = bIdx + p * NR;
+            FloatVector x;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi + 0 * L);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + 1 * L);
+            x = FloatVector.broadcast(S, a[ai]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, a[ai + o1]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, a[ai + o2]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, a[ai + o3]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, a[ai + o4]);
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, a[ai + o5]);
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+        }
+        c00.add(FloatVector.fromArray(S, c, cIdx + 0 * ldc + 0 * L)).intoArray(c, cIdx + 0 * ldc + 0 * L);
+        c01.add(FloatVector.fromArray(S, c, cIdx + 0 * ldc + 1 * L)).intoArray(c, cIdx + 0 * ldc + 1 * L);
+        c10.add(FloatVector.fromArray(S, c, cIdx + 1 * ldc + 0 * L)).intoArray(c, cIdx + 1 * ldc + 0 * L);
+        c11.add(FloatVector.fromArray(S, c, cIdx + 1 * ldc + 1 * L)).intoArray(c, cIdx + 1 * ldc + 1 * L);
+        c20.add(FloatVector.fromArray(S, c, cIdx + 2 * ldc + 0 * L)).intoArray(c, cIdx + 2 * ldc + 0 * L);
+        c21.add(FloatVector.fromArray(S, c, cIdx + 2 * ldc + 1 * L)).intoArray(c, cIdx + 2 * ldc + 1 * L);
+        c30.add(FloatVector.fromArray(S, c, cIdx + 3 * ldc + 0 * L)).intoArray(c, cIdx + 3 * ldc + 0 * L);
+        c31.add(FloatVector.fromArray(S, c, cIdx + 3 * ldc + 1 * L)).intoArray(c, cIdx + 3 * ldc + 1 * L);
+        c40.add(FloatVector.fromArray(S, c, cIdx + 4 * ldc + 0 * L)).intoArray(c, cIdx + 4 * ldc + 0 * L);
+        c41.add(FloatVector.fromArray(S, c, cIdx + 4 * ldc + 1 * L)).intoArray(c, cIdx + 4 * ldc + 1 * L);
+        c50.add(FloatVector.fromArray(S, c, cIdx + 5 * ldc + 0 * L)).intoArray(c, cIdx + 5 * ldc + 0 * L);
+        c51.add(FloatVector.fromArray(S, c, cIdx + 5 * ldc + 1 * L)).intoArray(c, cIdx + 5 * ldc + 1 * L);
+    }
+
+    /** {@link #directKernel} for A stored [m x k] (depth stride 1: an index C2 can range-check once per loop). */
+    private static void directKernelRows(int kc, float[] a, int aIdx, int o1, int o2, int o3,
+                                     int o4, int o5, float[] bp, int bIdx, float[] c, int cIdx, int ldc) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int ai = aIdx + p, bi = bIdx + p * NR;
             FloatVector x;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi + 0 * L);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + 1 * L);
