@@ -45,7 +45,7 @@ public final class BenchTimer {
         // warm up for at least `warmups` runs and ~1.5 s: the JIT needs a few thousand calls of the tile kernels
         // (longer on a loaded machine) before the C2 code with vectors in registers replaces the slow tiers
         long warmEnd = System.nanoTime() + 1_500_000_000L;
-        for (int i = 0; i < warmups || (System.nanoTime() < warmEnd && i < 200); i++) op.run();
+        for (int i = 0; i < warmups || (System.nanoTime() < warmEnd && i < 20_000); i++) op.run();
         double[] times = new double[maxRuns];
         int n = 0;
         long start = System.nanoTime(), cpu0 = processCpuNanos();

@@ -20,7 +20,13 @@ import longlive.tensor.ShapeException;
 public final class VectorMatMul implements MatMul {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    static final int MR = 6;
+    /**
+     * Rows of the register tile: 6 x 2 vectors (12 accumulators) with AVX-512's 32 vector registers, 4 x 2 (8) with
+     * AVX2's 16. A 6-row tile needs 15 of AVX2's 16 registers, and C2 then spilled four accumulators to the stack
+     * inside the loop on some runs (the JVM's garbage collector alone decided which): ~30 GFLOP/s a core on Zen 3
+     * against ~60 without the spills.
+     */
+    static final int MR = L >= 16 ? 6 : 4;
     private static final int NR = 2 * L;
     static final int KC = 256, MC = 120, NC = 2048;
     /** Column blocks up to this wide skip packing A ({@link #directBlock}); wider ones reuse a packed A enough. */
@@ -148,11 +154,13 @@ public final class VectorMatMul implements MatMul {
                     int i0 = ic + ir, mr = Math.min(MR, mc - ir);
                     int aIdx = ir * kc;
                     if (mr == MR && nr == NR) {
-                        kernel(kc, ap, aIdx, bp, bIdx, c, cOff + i0 * n + j0, n);
+                        if (MR == 6) kernel(kc, ap, aIdx, bp, bIdx, c, cOff + i0 * n + j0, n);
+                        else kernel4(kc, ap, aIdx, bp, bIdx, c, cOff + i0 * n + j0, n);
                     } else {
                         // ragged edge: full tile into a zeroed scratch tile, then add the valid part
                         java.util.Arrays.fill(ap, tile, tile + MR * NR, 0f);
-                        kernel(kc, ap, aIdx, bp, bIdx, ap, tile, NR);
+                        if (MR == 6) kernel(kc, ap, aIdx, bp, bIdx, ap, tile, NR);
+                        else kernel4(kc, ap, aIdx, bp, bIdx, ap, tile, NR);
                         for (int r = 0; r < mr; r++) {
                             int row = cOff + (i0 + r) * n + j0;
                             for (int j = 0; j < nr; j++) c[row + j] += ap[tile + r * NR + j];
@@ -184,18 +192,22 @@ public final class VectorMatMul implements MatMul {
                 for (int i0 = ic; i0 < icEnd; i0 += MR) {
                     int mr = Math.min(MR, icEnd - i0);
                     int aIdx = aOff + (transA ? pc * m + i0 : i0 * k + pc);
-                    if (mr == MR && nr == NR) {
-                        if (transA) directKernel(kc, a, aIdx, depthStride, rowStride, 2 * rowStride, 3 * rowStride,
-                                4 * rowStride, 5 * rowStride, bp, bIdx, c, cOff + i0 * n + j0, n);
-                        else directKernelRows(kc, a, aIdx, rowStride, 2 * rowStride, 3 * rowStride,
-                                4 * rowStride, 5 * rowStride, bp, bIdx, c, cOff + i0 * n + j0, n);
+                    // rows past a ragged tile's end read its last real row again (and land in the scratch tile)
+                    int last = mr - 1, o1 = Math.min(1, last) * rowStride, o2 = Math.min(2, last) * rowStride;
+                    int o3 = Math.min(3, last) * rowStride, o4 = Math.min(4, last) * rowStride;
+                    int o5 = Math.min(5, last) * rowStride;
+                    boolean full = mr == MR && nr == NR;
+                    float[] out = full ? c : scratch;
+                    int outIdx = full ? cOff + i0 * n + j0 : tile, ldOut = full ? n : NR;
+                    if (!full) java.util.Arrays.fill(scratch, tile, tile + MR * NR, 0f);
+                    if (MR == 6) {
+                        if (transA) directKernel(kc, a, aIdx, depthStride, o1, o2, o3, o4, o5, bp, bIdx, out, outIdx, ldOut);
+                        else directKernelRows(kc, a, aIdx, o1, o2, o3, o4, o5, bp, bIdx, out, outIdx, ldOut);
                     } else {
-                        int last = mr - 1;
-                        java.util.Arrays.fill(scratch, tile, tile + MR * NR, 0f);
-                        directKernel(kc, a, aIdx, depthStride, Math.min(1, last) * rowStride,
-                                Math.min(2, last) * rowStride, Math.min(3, last) * rowStride,
-                                Math.min(4, last) * rowStride, Math.min(5, last) * rowStride, bp, bIdx, scratch,
-                                tile, NR);
+                        if (transA) directKernel4(kc, a, aIdx, depthStride, o1, o2, o3, bp, bIdx, out, outIdx, ldOut);
+                        else directKernelRows4(kc, a, aIdx, o1, o2, o3, bp, bIdx, out, outIdx, ldOut);
+                    }
+                    if (!full) {
                         for (int r = 0; r < mr; r++) {
                             int row = cOff + (i0 + r) * n + j0;
                             for (int j = 0; j < nr; j++) c[row + j] += scratch[tile + r * NR + j];
@@ -397,5 +409,96 @@ public final class VectorMatMul implements MatMul {
         c41.add(FloatVector.fromArray(S, c, cIdx + 4 * ldc + 1 * L)).intoArray(c, cIdx + 4 * ldc + 1 * L);
         c50.add(FloatVector.fromArray(S, c, cIdx + 5 * ldc + 0 * L)).intoArray(c, cIdx + 5 * ldc + 0 * L);
         c51.add(FloatVector.fromArray(S, c, cIdx + 5 * ldc + 1 * L)).intoArray(c, cIdx + 5 * ldc + 1 * L);
+    }
+
+    // The 4-row twins of the three kernels above, for 8-lane (AVX2) machines: see MR.
+
+    private static void kernel4(int kc, float[] ap, int aIdx, float[] bp, int bIdx, float[] c, int cIdx, int ldc) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int ai = aIdx + p * MR, bi = bIdx + p * NR;
+            FloatVector x;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi + 0 * L);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + 1 * L);
+            x = FloatVector.broadcast(S, ap[ai + 0]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+        }
+        c00.add(FloatVector.fromArray(S, c, cIdx + 0 * ldc + 0 * L)).intoArray(c, cIdx + 0 * ldc + 0 * L);
+        c01.add(FloatVector.fromArray(S, c, cIdx + 0 * ldc + 1 * L)).intoArray(c, cIdx + 0 * ldc + 1 * L);
+        c10.add(FloatVector.fromArray(S, c, cIdx + 1 * ldc + 0 * L)).intoArray(c, cIdx + 1 * ldc + 0 * L);
+        c11.add(FloatVector.fromArray(S, c, cIdx + 1 * ldc + 1 * L)).intoArray(c, cIdx + 1 * ldc + 1 * L);
+        c20.add(FloatVector.fromArray(S, c, cIdx + 2 * ldc + 0 * L)).intoArray(c, cIdx + 2 * ldc + 0 * L);
+        c21.add(FloatVector.fromArray(S, c, cIdx + 2 * ldc + 1 * L)).intoArray(c, cIdx + 2 * ldc + 1 * L);
+        c30.add(FloatVector.fromArray(S, c, cIdx + 3 * ldc + 0 * L)).intoArray(c, cIdx + 3 * ldc + 0 * L);
+        c31.add(FloatVector.fromArray(S, c, cIdx + 3 * ldc + 1 * L)).intoArray(c, cIdx + 3 * ldc + 1 * L);
+    }
+
+    private static void directKernel4(int kc, float[] a, int aIdx, int depthStride, int o1, int o2, int o3,
+                                      float[] bp, int bIdx, float[] c, int cIdx, int ldc) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int ai = aIdx + p * depthStride, bi = bIdx + p * NR;
+            FloatVector x;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi + 0 * L);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + 1 * L);
+            x = FloatVector.broadcast(S, a[ai]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, a[ai + o1]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, a[ai + o2]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, a[ai + o3]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+        }
+        c00.add(FloatVector.fromArray(S, c, cIdx + 0 * ldc + 0 * L)).intoArray(c, cIdx + 0 * ldc + 0 * L);
+        c01.add(FloatVector.fromArray(S, c, cIdx + 0 * ldc + 1 * L)).intoArray(c, cIdx + 0 * ldc + 1 * L);
+        c10.add(FloatVector.fromArray(S, c, cIdx + 1 * ldc + 0 * L)).intoArray(c, cIdx + 1 * ldc + 0 * L);
+        c11.add(FloatVector.fromArray(S, c, cIdx + 1 * ldc + 1 * L)).intoArray(c, cIdx + 1 * ldc + 1 * L);
+        c20.add(FloatVector.fromArray(S, c, cIdx + 2 * ldc + 0 * L)).intoArray(c, cIdx + 2 * ldc + 0 * L);
+        c21.add(FloatVector.fromArray(S, c, cIdx + 2 * ldc + 1 * L)).intoArray(c, cIdx + 2 * ldc + 1 * L);
+        c30.add(FloatVector.fromArray(S, c, cIdx + 3 * ldc + 0 * L)).intoArray(c, cIdx + 3 * ldc + 0 * L);
+        c31.add(FloatVector.fromArray(S, c, cIdx + 3 * ldc + 1 * L)).intoArray(c, cIdx + 3 * ldc + 1 * L);
+    }
+
+    private static void directKernelRows4(int kc, float[] a, int aIdx, int o1, int o2, int o3,
+                                          float[] bp, int bIdx, float[] c, int cIdx, int ldc) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int ai = aIdx + p, bi = bIdx + p * NR;
+            FloatVector x;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi + 0 * L);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + 1 * L);
+            x = FloatVector.broadcast(S, a[ai]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, a[ai + o1]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, a[ai + o2]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, a[ai + o3]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+        }
+        c00.add(FloatVector.fromArray(S, c, cIdx + 0 * ldc + 0 * L)).intoArray(c, cIdx + 0 * ldc + 0 * L);
+        c01.add(FloatVector.fromArray(S, c, cIdx + 0 * ldc + 1 * L)).intoArray(c, cIdx + 0 * ldc + 1 * L);
+        c10.add(FloatVector.fromArray(S, c, cIdx + 1 * ldc + 0 * L)).intoArray(c, cIdx + 1 * ldc + 0 * L);
+        c11.add(FloatVector.fromArray(S, c, cIdx + 1 * ldc + 1 * L)).intoArray(c, cIdx + 1 * ldc + 1 * L);
+        c20.add(FloatVector.fromArray(S, c, cIdx + 2 * ldc + 0 * L)).intoArray(c, cIdx + 2 * ldc + 0 * L);
+        c21.add(FloatVector.fromArray(S, c, cIdx + 2 * ldc + 1 * L)).intoArray(c, cIdx + 2 * ldc + 1 * L);
+        c30.add(FloatVector.fromArray(S, c, cIdx + 3 * ldc + 0 * L)).intoArray(c, cIdx + 3 * ldc + 0 * L);
+        c31.add(FloatVector.fromArray(S, c, cIdx + 3 * ldc + 1 * L)).intoArray(c, cIdx + 3 * ldc + 1 * L);
     }
 }
