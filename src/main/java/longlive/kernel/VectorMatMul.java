@@ -5,15 +5,15 @@ import jdk.incubator.vector.VectorSpecies;
 import longlive.tensor.ShapeException;
 
 /**
- * Fast {@link MatMul}: Goto/BLIS-style blocking with packed operands and a 6 x (2 vectors) register-tiled
- * FMA micro-kernel on the Vector API (12 accumulators: 6 rows x 32 columns with AVX-512).
+ * Fast {@link MatMul}: Goto/BLIS-style blocking with packed operands and a (MR rows) x (2 vectors) register-tiled
+ * FMA micro-kernel on the Vector API: 6 x 32 columns with AVX-512, 4 x 16 with AVX2 ({@link #MR}).
  *
  * <p>Loops, outermost first: column blocks of B ({@value #NC} wide), depth blocks ({@value #KC}), row blocks of A
- * ({@value #MC}), B micro-panels ({@code 2 x lanes} columns), A micro-panels ({@value #MR} rows). A B depth-block is
- * packed once per (column block, depth block), in parallel, into the caller thread's buffer, then shared read-only;
- * each worker packs its own A blocks into its own buffer. Packing absorbs all four transpose combinations (the
- * micro-kernel only ever sees packed panels), zero-pads ragged edges, and is the single place where B is read:
- * a bf16-stored B ({@link #gemmBf16}) is widened to float there.
+ * ({@value #MC}), B micro-panels ({@code 2 x lanes} columns), A micro-panels (MR rows). A B depth-block is
+ * packed once per (column block, depth block), in parallel, into the caller thread's buffer, then shared read-only.
+ * A wide C has each worker pack its A blocks into its own buffer; a narrow one ({@link #directBlock}) has the
+ * micro-kernel read A in place, bit-identically. Packing absorbs all four transpose combinations, zero-pads ragged
+ * edges, and is the single place where B is read: a bf16-stored B ({@link #gemmBf16}) is widened to float there.
  *
  * <p>No allocation per call beyond a few lambdas; buffers are allocated once per thread.
  */
