@@ -176,9 +176,9 @@ public final class VectorMatMul implements MatMul {
      * micro-panel the packed block is reused against: when C is narrow (the small model's 128- to 512-wide layers)
      * that is only 8 to 32 panels (packing A and B was 29 % of the GEMM time in a teacher-training profile). Both
      * layouts of A already give the micro-kernel what it needs, MR row values per depth step at fixed strides: op(A)
-     * row r, depth p lies at
-     * {@code r * k + p} (A stored [m x k]) or {@code p * m + r} (transA, stored [k x m]). Rows past the end of a
-     * ragged tile read the tile's last real row again and go to the scratch tile, so nothing outside A is read.
+     * row r, depth p lies at {@code r * k + p} (A stored [m x k]) or {@code p * m + r} (transA, stored [k x m]).
+     * Rows past the end of a ragged tile read the tile's last real row again and go to the scratch tile, so nothing
+     * outside A is read.
      */
     private static void directBlock(int m, int n, int k, float[] a, int aOff, boolean transA, float[] bp, float[] c,
                                     int cOff, int rowFrom, int rowTo, int panelFrom, int panelTo,
