@@ -35,19 +35,26 @@ public final class VectorMatMul implements MatMul {
     private final Parallel parallel;
     /** {@link #DIRECT_A_MAX_N}, or another bound for tests that compare the two paths. */
     private final int directAMaxN;
+    /** {@link #MR}, or the other tile for tests, so that both tiles' kernels are tested on every machine. */
+    private final int tileRows;
     /** Packed B depth-block, owned by the thread that calls gemm (workers only read it). */
     private final ThreadLocal<float[]> packedB = ThreadLocal.withInitial(() -> new float[KC * NC]);
     /** Packed A block plus an edge tile, per worker thread. */
-    private final ThreadLocal<float[]> packedA = ThreadLocal.withInitial(() -> new float[MC * KC + MR * NR]);
+    private final ThreadLocal<float[]> packedA = ThreadLocal.withInitial(() -> new float[MC * KC + 6 * NR]);
 
     public VectorMatMul(Parallel parallel) {
-        this(parallel, DIRECT_A_MAX_N);
+        this(parallel, DIRECT_A_MAX_N, MR);
     }
 
-    /** With column blocks up to {@code directAMaxN} wide read A in place (0: always pack A). */
-    VectorMatMul(Parallel parallel, int directAMaxN) {
+    /**
+     * With column blocks up to {@code directAMaxN} wide read A in place (0: always pack A), and a register tile of
+     * {@code tileRows} (4 or 6) rows.
+     */
+    VectorMatMul(Parallel parallel, int directAMaxN, int tileRows) {
+        if (tileRows != 4 && tileRows != 6) throw new IllegalArgumentException("tile rows must be 4 or 6: " + tileRows);
         this.parallel = parallel;
         this.directAMaxN = directAMaxN;
+        this.tileRows = tileRows;
     }
 
     @Override
@@ -87,7 +94,7 @@ public final class VectorMatMul implements MatMul {
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             int nPanels = (nc + NR - 1) / NR;
-            int mPanels = (m + MR - 1) / MR;
+            int rows = tileRows, mPanels = (m + rows - 1) / rows;
             boolean splitRows = mPanels >= 2 * threads || nPanels < threads;
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
@@ -101,7 +108,7 @@ public final class VectorMatMul implements MatMul {
                 boolean directA = nc <= directAMaxN;
                 if (splitRows) {
                     parallel.forRange(mPanels, 1, (from, to) -> block(m, n, k, a, aOff, transA, bp, c, cOff,
-                            from * MR, Math.min(m, to * MR), 0, nPanels, jc0, nc, pc0, kc, directA));
+                            from * rows, Math.min(m, to * rows), 0, nPanels, jc0, nc, pc0, kc, directA));
                 } else {
                     parallel.forRange(nPanels, 1, (from, to) -> block(m, n, k, a, aOff, transA, bp, c, cOff,
                             0, m, from, to, jc0, nc, pc0, kc, directA));
@@ -141,25 +148,26 @@ public final class VectorMatMul implements MatMul {
         int tile = MC * KC;
         if (directA) {
             directBlock(m, n, k, a, aOff, transA, bp, c, cOff, rowFrom, rowTo, panelFrom, panelTo, jc, nc, pc, kc, ap,
-                    tile);
+                    tile, tileRows);
             return;
         }
+        int rows = tileRows;
         for (int ic = rowFrom; ic < rowTo; ic += MC) {
             int mc = Math.min(MC, rowTo - ic);
-            packA(a, aOff, transA, m, k, ic, mc, pc, kc, ap);
+            packA(a, aOff, transA, m, k, ic, mc, pc, kc, ap, rows);
             for (int jp = panelFrom; jp < panelTo; jp++) {
                 int j0 = jc + jp * NR, nr = Math.min(NR, jc + nc - j0);
                 int bIdx = jp * kc * NR;
-                for (int ir = 0; ir < mc; ir += MR) {
-                    int i0 = ic + ir, mr = Math.min(MR, mc - ir);
+                for (int ir = 0; ir < mc; ir += rows) {
+                    int i0 = ic + ir, mr = Math.min(rows, mc - ir);
                     int aIdx = ir * kc;
-                    if (mr == MR && nr == NR) {
-                        if (MR == 6) kernel(kc, ap, aIdx, bp, bIdx, c, cOff + i0 * n + j0, n);
+                    if (mr == rows && nr == NR) {
+                        if (rows == 6) kernel(kc, ap, aIdx, bp, bIdx, c, cOff + i0 * n + j0, n);
                         else kernel4(kc, ap, aIdx, bp, bIdx, c, cOff + i0 * n + j0, n);
                     } else {
                         // ragged edge: full tile into a zeroed scratch tile, then add the valid part
-                        java.util.Arrays.fill(ap, tile, tile + MR * NR, 0f);
-                        if (MR == 6) kernel(kc, ap, aIdx, bp, bIdx, ap, tile, NR);
+                        java.util.Arrays.fill(ap, tile, tile + rows * NR, 0f);
+                        if (rows == 6) kernel(kc, ap, aIdx, bp, bIdx, ap, tile, NR);
                         else kernel4(kc, ap, aIdx, bp, bIdx, ap, tile, NR);
                         for (int r = 0; r < mr; r++) {
                             int row = cOff + (i0 + r) * n + j0;
@@ -182,7 +190,7 @@ public final class VectorMatMul implements MatMul {
      */
     private static void directBlock(int m, int n, int k, float[] a, int aOff, boolean transA, float[] bp, float[] c,
                                     int cOff, int rowFrom, int rowTo, int panelFrom, int panelTo,
-                                    int jc, int nc, int pc, int kc, float[] scratch, int tile) {
+                                    int jc, int nc, int pc, int kc, float[] scratch, int tile, int rows) {
         int rowStride = transA ? 1 : k, depthStride = transA ? m : 1;
         // the packed path's loop order (a B micro-panel stays in L1 while the rows of A stream past it from L2)
         for (int ic = rowFrom; ic < rowTo; ic += MC) {
@@ -190,18 +198,18 @@ public final class VectorMatMul implements MatMul {
             for (int jp = panelFrom; jp < panelTo; jp++) {
                 int j0 = jc + jp * NR, nr = Math.min(NR, jc + nc - j0);
                 int bIdx = jp * kc * NR;
-                for (int i0 = ic; i0 < icEnd; i0 += MR) {
-                    int mr = Math.min(MR, icEnd - i0);
+                for (int i0 = ic; i0 < icEnd; i0 += rows) {
+                    int mr = Math.min(rows, icEnd - i0);
                     int aIdx = aOff + (transA ? pc * m + i0 : i0 * k + pc);
                     // rows past a ragged tile's end read its last real row again (and land in the scratch tile)
                     int last = mr - 1, o1 = Math.min(1, last) * rowStride, o2 = Math.min(2, last) * rowStride;
                     int o3 = Math.min(3, last) * rowStride, o4 = Math.min(4, last) * rowStride;
                     int o5 = Math.min(5, last) * rowStride;
-                    boolean full = mr == MR && nr == NR;
+                    boolean full = mr == rows && nr == NR;
                     float[] out = full ? c : scratch;
                     int outIdx = full ? cOff + i0 * n + j0 : tile, ldOut = full ? n : NR;
-                    if (!full) java.util.Arrays.fill(scratch, tile, tile + MR * NR, 0f);
-                    if (MR == 6) {
+                    if (!full) java.util.Arrays.fill(scratch, tile, tile + rows * NR, 0f);
+                    if (rows == 6) {
                         if (transA) directKernel(kc, a, aIdx, depthStride, o1, o2, o3, o4, o5, bp, bIdx, out, outIdx, ldOut);
                         else directKernelRows(kc, a, aIdx, o1, o2, o3, o4, o5, bp, bIdx, out, outIdx, ldOut);
                     } else {
@@ -219,24 +227,25 @@ public final class VectorMatMul implements MatMul {
         }
     }
 
-    /** Packs op(A)[ic..ic+mc, pc..pc+kc] as MR-row panels, each laid out [kc][MR]; rows past the end are zero. */
-    private static void packA(float[] a, int aOff, boolean transA, int m, int k, int ic, int mc, int pc, int kc, float[] ap) {
-        for (int ir = 0; ir < mc; ir += MR) {
-            int base = ir * kc, mr = Math.min(MR, mc - ir);
+    /** Packs op(A)[ic..ic+mc, pc..pc+kc] as {@code rows}-row panels, each laid out [kc][rows]; rows past the end are zero. */
+    private static void packA(float[] a, int aOff, boolean transA, int m, int k, int ic, int mc, int pc, int kc,
+                              float[] ap, int rows) {
+        for (int ir = 0; ir < mc; ir += rows) {
+            int base = ir * kc, mr = Math.min(rows, mc - ir);
             if (transA) {
-                // A stored [k x m]: the MR rows of one depth index are contiguous
+                // A stored [k x m]: the rows of one depth index are contiguous
                 for (int p = 0; p < kc; p++) {
-                    int src = aOff + (pc + p) * m + ic + ir, dst = base + p * MR;
+                    int src = aOff + (pc + p) * m + ic + ir, dst = base + p * rows;
                     for (int r = 0; r < mr; r++) ap[dst + r] = a[src + r];
-                    for (int r = mr; r < MR; r++) ap[dst + r] = 0f;
+                    for (int r = mr; r < rows; r++) ap[dst + r] = 0f;
                 }
             } else {
                 for (int r = 0; r < mr; r++) {
                     int src = aOff + (ic + ir + r) * k + pc, dst = base + r;
-                    for (int p = 0; p < kc; p++) ap[dst + p * MR] = a[src + p];
+                    for (int p = 0; p < kc; p++) ap[dst + p * rows] = a[src + p];
                 }
-                for (int r = mr; r < MR; r++)
-                    for (int p = 0; p < kc; p++) ap[base + r + p * MR] = 0f;
+                for (int r = mr; r < rows; r++)
+                    for (int p = 0; p < kc; p++) ap[base + r + p * rows] = 0f;
             }
         }
     }
@@ -299,7 +308,7 @@ public final class VectorMatMul implements MatMul {
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
         FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
-            int ai = aIdx + p * MR, bi = bIdx + p * NR;
+            int ai = aIdx + p * 6, bi = bIdx + p * NR;
             FloatVector x;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi + 0 * L);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + 1 * L);
@@ -420,7 +429,7 @@ public final class VectorMatMul implements MatMul {
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
-            int ai = aIdx + p * MR, bi = bIdx + p * NR;
+            int ai = aIdx + p * 4, bi = bIdx + p * NR;
             FloatVector x;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi + 0 * L);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + 1 * L);

@@ -55,12 +55,18 @@ class MatMulTest {
         float[] a = random(rnd, aOff + m * k), b = random(rnd, bOff + k * n);
         float[] bias = withBias ? random(rnd, n) : null;
         float[] c0 = random(rnd, cOff + m * n + 3);
-        float[] expected = c0.clone(), actual = c0.clone();
-        if (!accumulate) for (int i = cOff; i < cOff + m * n; i++) actual[i] = Float.NaN;   // must be ignored
+        float[] expected = c0.clone();
         Parallel par = threads == 1 ? Parallel.serial() : THREE;
         new ScalarMatMul(Parallel.serial()).gemm(m, n, k, a, aOff, transA, b, bOff, transB, bias, expected, cOff, accumulate);
-        new VectorMatMul(par).gemm(m, n, k, a, aOff, transA, b, bOff, transB, bias, actual, cOff, accumulate);
-        assertClose(expected, actual, 1e-5f * (float) Math.sqrt(k + 1), "gemm " + m + "x" + n + "x" + k);
+        // both register tiles, whichever this machine's vector width picks by default
+        for (int rows : new int[] {4, 6}) {
+            float[] actual = c0.clone();
+            if (!accumulate) for (int i = cOff; i < cOff + m * n; i++) actual[i] = Float.NaN;   // must be ignored
+            new VectorMatMul(par, VectorMatMul.DIRECT_A_MAX_N, rows)
+                    .gemm(m, n, k, a, aOff, transA, b, bOff, transB, bias, actual, cOff, accumulate);
+            assertClose(expected, actual, 1e-5f * (float) Math.sqrt(k + 1),
+                    "gemm " + m + "x" + n + "x" + k + ", " + rows + "-row tile");
+        }
     }
 
     /**
@@ -73,16 +79,22 @@ class MatMulTest {
                                                   boolean accumulate, boolean withBias, int threads, int seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
         float[] a = random(rnd, m * k), b = random(rnd, k * n), bias = withBias ? random(rnd, n) : null;
-        float[] packed = random(rnd, m * n), direct = packed.clone();
-        Parallel par = threads == 1 ? Parallel.serial() : THREE;
-        new VectorMatMul(par, 0).gemm(m, n, k, a, 0, transA, b, 0, transB, bias, packed, 0, accumulate);
-        new VectorMatMul(par, Integer.MAX_VALUE).gemm(m, n, k, a, 0, transA, b, 0, transB, bias, direct, 0, accumulate);
-        assertArrayEquals(packed, direct, "gemm " + m + "x" + n + "x" + k);
+        float[] c0 = random(rnd, m * n);
         short[] bh = new short[b.length];
         for (int i = 0; i < b.length; i++) bh[i] = (short) (Float.floatToRawIntBits(b[i]) >>> 16);
-        new VectorMatMul(par, 0).gemmBf16(m, n, k, a, 0, transA, bh, 0, transB, bias, packed, 0, accumulate);
-        new VectorMatMul(par, Integer.MAX_VALUE).gemmBf16(m, n, k, a, 0, transA, bh, 0, transB, bias, direct, 0, accumulate);
-        assertArrayEquals(packed, direct, "gemmBf16 " + m + "x" + n + "x" + k);
+        Parallel par = threads == 1 ? Parallel.serial() : THREE;
+        for (int rows : new int[] {4, 6}) {
+            VectorMatMul packing = new VectorMatMul(par, 0, rows), inPlace = new VectorMatMul(par, Integer.MAX_VALUE, rows);
+            float[] packed = c0.clone(), direct = c0.clone();
+            packing.gemm(m, n, k, a, 0, transA, b, 0, transB, bias, packed, 0, accumulate);
+            inPlace.gemm(m, n, k, a, 0, transA, b, 0, transB, bias, direct, 0, accumulate);
+            assertArrayEquals(packed, direct, "gemm " + m + "x" + n + "x" + k + ", " + rows + "-row tile");
+            packed = c0.clone();
+            direct = c0.clone();
+            packing.gemmBf16(m, n, k, a, 0, transA, bh, 0, transB, bias, packed, 0, accumulate);
+            inPlace.gemmBf16(m, n, k, a, 0, transA, bh, 0, transB, bias, direct, 0, accumulate);
+            assertArrayEquals(packed, direct, "gemmBf16 " + m + "x" + n + "x" + k + ", " + rows + "-row tile");
+        }
     }
 
     @Test
