@@ -18,7 +18,8 @@ import longlive.vae.VaeWeights;
  * FFN 8960, 12 heads of 128) attending over a 12-frame (18720-token) KV cache. "tiny": the tiny test model
  * (dim 256, FFN 1024, 4 heads of 64, 64 tokens per frame, a 3-frame block over a 12-frame cache), forward and
  * backward. "shipped": the shipped default model (dim 128, FFN 512) at one teacher training sample (144 tokens)
- * and one generation block (48 tokens). "quick": small sizes for a smoke test. "vae": the shipped VAE decoder's three widest-area 3x3x3 convs.
+ * and one generation block (48 tokens). "quick": small sizes for a smoke test. "vae": the shipped VAE decoder's
+ * three widest-area 3x3x3 convs.
  */
 public final class BenchSuite {
     private BenchSuite() {}

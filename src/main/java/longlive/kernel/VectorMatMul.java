@@ -421,7 +421,10 @@ public final class VectorMatMul implements MatMul {
         c51.add(FloatVector.fromArray(S, c, cIdx + 5 * ldc + 1 * L)).intoArray(c, cIdx + 5 * ldc + 1 * L);
     }
 
-    // The 4-row twins of the three kernels above, for 8-lane (AVX2) machines: see MR.
+    // The 4-row twins of the three kernels above, for 8-lane (AVX2) machines: see MR. The three differ only in how
+    // the tile's A values are indexed, and stay separate on purpose: a constant depth stride (packed panel: MR;
+    // A stored [m x k]: 1) lets C2 range-check A once per loop, and feeding packed panels to the strided kernel
+    // instead cost 15-20 % on wide GEMMs (docs/kernels-gemm-attention.md).
 
     private static void kernel4(int kc, float[] ap, int aIdx, float[] bp, int bIdx, float[] c, int cIdx, int ldc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
