@@ -210,7 +210,8 @@ public final class VectorMatMul implements MatMul {
                     int outIdx = full ? cOff + i0 * n + j0 : tile, ldOut = full ? n : NR;
                     if (!full) java.util.Arrays.fill(scratch, tile, tile + rows * NR, 0f);
                     if (rows == 6) {
-                        if (transA) directKernel(kc, a, aIdx, depthStride, o1, o2, o3, o4, o5, bp, bIdx, out, outIdx, ldOut);
+                        if (transA)
+                            directKernel(kc, a, aIdx, depthStride, o1, o2, o3, o4, o5, bp, bIdx, out, outIdx, ldOut);
                         else directKernelRows(kc, a, aIdx, o1, o2, o3, o4, o5, bp, bIdx, out, outIdx, ldOut);
                     } else {
                         if (transA) directKernel4(kc, a, aIdx, depthStride, o1, o2, o3, bp, bIdx, out, outIdx, ldOut);
@@ -227,7 +228,7 @@ public final class VectorMatMul implements MatMul {
         }
     }
 
-    /** Packs op(A)[ic..ic+mc, pc..pc+kc] as {@code rows}-row panels, each laid out [kc][rows]; rows past the end are zero. */
+    /** Packs op(A)[ic..ic+mc, pc..pc+kc] as {@code rows}-row panels, each laid out [kc][rows]; rows past the end: 0. */
     private static void packA(float[] a, int aOff, boolean transA, int m, int k, int ic, int mc, int pc, int kc,
                               float[] ap, int rows) {
         for (int ir = 0; ir < mc; ir += rows) {
