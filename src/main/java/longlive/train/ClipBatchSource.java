@@ -6,6 +6,7 @@ import java.util.Set;
 import longlive.video.Frame;
 import longlive.world.ClipStream;
 import longlive.world.Sample;
+import longlive.world.Script;
 
 /**
  * Training clips from the Shapes world ({@link ClipStream}), seeded and random-access: clip i of the training split
@@ -83,6 +84,11 @@ public final class ClipBatchSource {
         for (int t = 0; t < f; t++) toPixels(frames.get(t), px, t * 3 * h * w);
         boolean drop = dropsCaption(index);
         return new ClipBatch(index, px, f, h, w, drop ? "" : s.caption(), drop, s);
+    }
+
+    /** The script training clip {@code index} is rendered from (the same one {@link #clip} renders). */
+    public Script script(long index) {
+        return stream.script(streamIndex(index));
     }
 
     /** A world sample (e.g. a held-out one) as a clip with its caption, {@code size x size}. */

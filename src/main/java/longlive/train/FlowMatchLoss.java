@@ -74,7 +74,21 @@ public final class FlowMatchLoss {
      * @param index per-frame table index
      */
     public double loss(float[] pred, float[] x0, float[] noise, int[] index, int frameSize, float[] dPred) {
+        return loss(pred, x0, noise, index, frameSize, null, 0, dPred);
+    }
+
+    /**
+     * The loss with each latent cell's squared error also weighted by {@code cellWeight[f · cells + h · W + w]}
+     * (the same for every channel; {@link ObjectWeights}); {@code cellWeight == null} is {@link #loss the plain loss}.
+     *
+     * @param cells latent cells per frame, {@code H · W} ({@code frameSize} is {@code C · H · W})
+     */
+    public double loss(float[] pred, float[] x0, float[] noise, int[] index, int frameSize, float[] cellWeight,
+                       int cells, float[] dPred) {
         int frames = index.length;
+        if (cellWeight != null && (cells < 1 || frameSize % cells != 0 || cellWeight.length != frames * cells))
+            throw new IllegalArgumentException("flow loss: cell weights of " + cellWeight.length + " for " + frames
+                    + " frames of " + cells + " cells (frame size " + frameSize + ")");
         if (pred.length != frames * frameSize || x0.length != pred.length || noise.length != pred.length)
             throw new IllegalArgumentException("flow loss: " + frames + " frames of " + frameSize + " do not fit arrays of "
                     + pred.length + ", " + x0.length + ", " + noise.length);
@@ -84,10 +98,18 @@ public final class FlowMatchLoss {
             float w = weights[index[f]];
             // d/dpred of w·mean(·)/F is 2·w·(pred − target) / (frameSize·F)
             float g = (float) (2.0 * w / ((double) frameSize * frames));
-            for (int i = f * frameSize; i < (f + 1) * frameSize; i++) {
-                float diff = pred[i] - (noise[i] - x0[i]);
-                sq += (double) diff * diff;
-                if (dPred != null) dPred[i] = g * diff;
+            if (cellWeight == null) {
+                for (int i = f * frameSize; i < (f + 1) * frameSize; i++) {
+                    float diff = pred[i] - (noise[i] - x0[i]);
+                    sq += (double) diff * diff;
+                    if (dPred != null) dPred[i] = g * diff;
+                }
+            } else {
+                for (int i = f * frameSize, j = 0; i < (f + 1) * frameSize; i++, j++) {
+                    float diff = pred[i] - (noise[i] - x0[i]), cw = cellWeight[f * cells + j % cells];
+                    sq += (double) cw * diff * diff;
+                    if (dPred != null) dPred[i] = g * cw * diff;
+                }
             }
             total += w * (sq / frameSize);
         }

@@ -74,10 +74,13 @@ public final class TeacherTraining implements Trainer.ExportingStage {
      * @param clips          distinct training clips (encoded once)
      * @param captionDropout probability of the unconditional prompt
      * @param shift          the flow-matching schedule's shift (the reference's {@code timestep_shift})
+     * @param objectWeight   extra loss weight on the latent cells the world's objects cover ({@link ObjectWeights});
+     *                       0 is the reference's loss
      */
     public record Options(Path vaeRun, Path runDir, DitConfig dit, T5Config t5, int size, int latentFrames, int clips,
                           int batch, double lr, int warmup, long steps, double gradClip, double emaDecay,
-                          double weightDecay, double captionDropout, double shift, long seed, int evalClips, int threads) {
+                          double weightDecay, double captionDropout, double shift, double objectWeight, long seed,
+                          int evalClips, int threads) {
         public Options {
             if (latentFrames < 5) throw new IllegalArgumentException("--latent-frames must be >= 5 (clips of >= 17 frames)");
             if (clips < 1 || batch < 1 || evalClips < 0 || threads < 1)
@@ -85,6 +88,7 @@ public final class TeacherTraining implements Trainer.ExportingStage {
             if (!(lr > 0) || warmup < 0 || !(gradClip > 0) || !(emaDecay >= 0 && emaDecay < 1))
                 throw new IllegalArgumentException("bad lr / warm-up / grad clip / EMA decay");
             if (!(captionDropout >= 0 && captionDropout < 1)) throw new IllegalArgumentException("--caption-dropout must be in [0, 1)");
+            if (!(objectWeight >= 0 && objectWeight <= 100)) throw new IllegalArgumentException("--object-weight must be in [0, 100]");
         }
 
         int videoFrames() {
@@ -112,6 +116,8 @@ public final class TeacherTraining implements Trainer.ExportingStage {
     private final VaeConfig vaeConfig;
     private final LatentStats stats;
     private final LatentClips train, heldOut;
+    /** Per clip, {@link ObjectWeights#cellWeights}; null with {@code objectWeight} 0 (the reference's plain loss). */
+    private final float[][] cellWeights;
     private final DitConfig ditConfig;
     private final T5Config t5Config;
     private final DitWeights dit;
@@ -154,6 +160,7 @@ public final class TeacherTraining implements Trainer.ExportingStage {
         String origin = "vae-crc32=" + crc(vaeDir.resolve("model.safetensors")) + ";clips=" + clipOpt + ";seed=" + o.seed();
         ClipBatchSource src = new ClipBatchSource(o.seed(), clipOpt, 0.0);
         train = LatentClips.loadOrEncode(o.runDir().resolve("latents.bin"), origin, src::clip, o.clips(), vae, stats, par, log);
+        cellWeights = o.objectWeight() == 0 ? null : objectWeights(src, train, o, log);
         ClipStream held = new ClipStream(ClipBatchSource.HELD_OUT_SEED, clipOpt);
         heldOut = o.evalClips() == 0 ? null : LatentClips.loadOrEncode(o.runDir().resolve("latents-heldout.bin"),
                 origin + ";held-out", i -> ClipBatchSource.asBatch(i, held.sample(i), o.size()), o.evalClips(), vae, stats, par, log);
@@ -182,6 +189,21 @@ public final class TeacherTraining implements Trainer.ExportingStage {
                 t5Config.numLayers(), t5Config.vocabSize(), params.count(), train.frames(), train.channels(), train.height(),
                 train.width(), train.count(), o.batch(), o.lr(), o.captionDropout(), o.threads(),
                 nWorkers == 1 ? "inside each operation" : nWorkers + " samples at a time");
+    }
+
+    /** Every training clip's cell weights, from its script (rendering only where the objects are). */
+    private static float[][] objectWeights(ClipBatchSource src, LatentClips train, Options o, PrintStream log) {
+        long t0 = System.nanoTime();
+        int cell = o.size() / train.height();
+        float[][] w = new float[train.count()][];
+        double covered = 0;
+        for (int i = 0; i < w.length; i++) {
+            w[i] = ObjectWeights.cellWeights(src.script(i), o.size(), train.frames(), cell, o.objectWeight());
+            for (float v : w[i]) covered += v > 1 ? 1 : 0;
+        }
+        log.printf("object weights: 1 + %.3g x coverage on %.1f %% of the latent cells (%d clips, %.1f s)%n",
+                o.objectWeight(), 100 * covered / ((double) w.length * w[0].length), w.length, (System.nanoTime() - t0) / 1e9);
+        return w;
     }
 
     /** Registers the DiT's and text encoder's parameters, with gradient arrays {@code ditGrad}/{@code t5Grad}, in one fixed order. */
@@ -236,7 +258,8 @@ public final class TeacherTraining implements Trainer.ExportingStage {
                 train.copy(clip, worker.x0);
                 int[] idx = TimestepSampler.flowIndices(StepRng.of(o.seed(), StepRng.TIMESTEP, draw), train.frames(), train.frames());
                 VaeTraining.gaussian(StepRng.of(o.seed(), StepRng.NOISE, draw), worker.noise);
-                losses[b] = worker.sample(drop ? "" : train.caption(clip), idx, 1.0 / o.batch(), true);
+                losses[b] = worker.sample(drop ? "" : train.caption(clip), idx, cellWeights == null ? null : cellWeights[clip],
+                        1.0 / o.batch(), true);
             }
         });
         for (int w = 1; w < workers.length; w++) workers[w].addGradTo(workers[0]);   // fixed order: same sum every run
@@ -283,17 +306,19 @@ public final class TeacherTraining implements Trainer.ExportingStage {
         }
 
         /**
-         * Flow loss of {@code x0} (in the field) under {@code caption} at per-frame table indices {@code idx}; with
+         * Flow loss of {@code x0} (in the field) under {@code caption} at per-frame table indices {@code idx}, its cells
+         * weighted by {@code cellWeight} (nullable: unweighted); with
          * {@code backward}, accumulates gradients scaled by {@code scale} into this worker's gradient arrays.
          */
-        double sample(String caption, int[] idx, double scale, boolean backward) {
+        double sample(String caption, int[] idx, float[] cellWeight, double scale, boolean backward) {
             TokenizedPrompt tp = tokenizer.encode(caption);
             float[] prompt = t5Train.forward(t5Tape, tp.ids(), tp.mask());
             flow.noisyInput(x0, noise, idx, train.clipSize() / train.frames(), xt);
             for (int f = 0; f < timesteps.length; f++) timesteps[f] = flow.timestep(idx[f]);
             ditTrain.forward(tape, xt, 0, train.frames(), train.height(), train.width(), timesteps, prompt,
                     ditConfig.textLen(), null, pred, 0);
-            double l = flow.loss(pred, x0, noise, idx, train.clipSize() / train.frames(), backward ? dPred : null);
+            double l = flow.loss(pred, x0, noise, idx, train.clipSize() / train.frames(), cellWeight,
+                    train.height() * train.width(), backward ? dPred : null);
             if (backward) {
                 float s = (float) scale;
                 for (int i = 0; i < dPred.length; i++) dPred[i] *= s;
@@ -317,7 +342,7 @@ public final class TeacherTraining implements Trainer.ExportingStage {
             for (int i = 0; i < heldOut.count(); i++) {
                 heldOut.copy(i, w.x0);
                 VaeTraining.gaussian(new SplittableRandom(1000L * i + k), w.noise);
-                sum += w.sample(heldOut.caption(i), idx, 0, false);
+                sum += w.sample(heldOut.caption(i), idx, null, 0, false);   // unweighted: comparable across runs
             }
             out[k] = sum / heldOut.count();
         }
@@ -376,6 +401,7 @@ public final class TeacherTraining implements Trainer.ExportingStage {
         sum.put("batch", o.batch());
         sum.put("lr", o.lr());
         sum.put("caption_dropout", o.captionDropout());
+        sum.put("object_weight", o.objectWeight());
         sum.put("clips", o.clips());
         sum.put("seed", o.seed());
         JSON.writerWithDefaultPrettyPrinter().writeValue(o.runDir().resolve("teacher_summary.json").toFile(), sum);

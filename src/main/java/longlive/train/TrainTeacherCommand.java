@@ -58,6 +58,10 @@ public final class TrainTeacherCommand implements Callable<Integer> {
     @Option(names = "--shift", defaultValue = "5.0", description = "Flow-matching timestep shift (default: ${DEFAULT-VALUE}, the reference's).")
     double shift;
 
+    @Option(names = "--object-weight", defaultValue = "0", description = "Extra flow-loss weight on the latent cells the "
+            + "world's objects cover: 1 + W x coverage (default: ${DEFAULT-VALUE}, the reference's plain loss).")
+    double objectWeight;
+
     @Option(names = "--dim", defaultValue = "128", description = "DiT width (default: ${DEFAULT-VALUE}; Wan 1.3B: 1536).")
     int dim;
 
@@ -91,7 +95,7 @@ public final class TrainTeacherCommand implements Callable<Integer> {
         DitConfig dit = TeacherTraining.ditConfig(dim, ffn, heads, layers, z, textLen, textDim, patch);
         T5Config t5 = new T5Config(1, textDim, textDim, 2 * textDim, Math.max(1, textDim / 32), textLayers, 32, false);
         TeacherTraining.Options o = new TeacherTraining.Options(vaeRun, run.runDir, dit, t5, size, latentFrames, clips,
-                batch, lr, warmup, run.steps, gradClip, ema, weightDecay, captionDropout, shift, run.seed, evalClips,
+                batch, lr, warmup, run.steps, gradClip, ema, weightDecay, captionDropout, shift, objectWeight, run.seed, evalClips,
                 TrainOptions.threads(threads));
         return run.runAndExport(new TeacherTraining(o, System.out));
     }

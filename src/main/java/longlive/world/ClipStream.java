@@ -55,12 +55,17 @@ public final class ClipStream implements Iterator<Sample> {
 
     /** Sample i of this stream, independent of what was read before. */
     public Sample sample(long index) {
+        Script script = script(index);
+        return new Sample(index, script, GroundTruth.frames(script, opt.width(), opt.height()));
+    }
+
+    /** The script of sample {@code index}, without rendering it. */
+    public Script script(long index) {
         long s = mix(seed, index);
         boolean withSwitch = (mix(s, 1) >>> 11) * 0x1.0p-53 < opt.switchProbability();
         double length = (double) opt.frames() / opt.fps();
-        Script script = ScriptGenerator.generate(s, new ScriptGenerator.Options(length, withSwitch ? 2 : 1,
+        return ScriptGenerator.generate(s, new ScriptGenerator.Options(length, withSwitch ? 2 : 1,
                 (double) opt.width() / opt.height(), opt.fps(), 0.1, true, SceneSpec.MAX_OBJECTS));
-        return new Sample(index, script, GroundTruth.frames(script, opt.width(), opt.height()));
     }
 
     /** The script seed sample {@code index} is generated from (lets a training split exclude held-out scripts). */

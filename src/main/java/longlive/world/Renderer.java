@@ -95,20 +95,46 @@ public final class Renderer {
         for (int j = y0; j <= y1; j++) {
             double py = (j + 0.5) / sy - o.y();
             for (int i = x0; i <= x1; i++) {
-                double px = (i + 0.5) / sx - o.x();
-                double d = switch (s.shape()) {
-                    case CIRCLE -> Math.hypot(px, py) - r;
-                    case RING -> Math.abs(Math.hypot(px, py) - r * (1 + Shape.RING_INNER) / 2) - r * (1 - Shape.RING_INNER) / 2;
-                    default -> polygonDistance(poly, px, py);
-                };
-                double cov = 0.5 - d * ppu;
+                double cov = coverage(s.shape(), poly, r, (i + 0.5) / sx - o.x(), py, ppu);
                 if (cov <= 0) continue;
-                if (cov > 1) cov = 1;
                 int k = 3 * (j * width + i);
                 acc[k] += cov * (c.r() - acc[k]);
                 acc[k + 1] += cov * (c.g() - acc[k + 1]);
                 acc[k + 2] += cov * (c.b() - acc[k + 2]);
             }
+        }
+    }
+
+    /** Share (0..1) of the pixel centred (px, py) from an object's centre (world units) that the object covers. */
+    private static double coverage(Shape shape, double[] poly, double r, double px, double py, double ppu) {
+        double d = switch (shape) {
+            case CIRCLE -> Math.hypot(px, py) - r;
+            case RING -> Math.abs(Math.hypot(px, py) - r * (1 + Shape.RING_INNER) / 2) - r * (1 - Shape.RING_INNER) / 2;
+            default -> polygonDistance(poly, px, py);
+        };
+        return Math.min(1, 0.5 - d * ppu);
+    }
+
+    /**
+     * Adds to {@code out[j * width + i]} ({@code width x height}, zeroed by the caller) the share of each pixel the
+     * simulation's objects cover now, capped at 1: where the objects are, without their colours or the background
+     * (training can weight its loss there; {@code train teacher --object-weight}).
+     */
+    public void objectCoverage(WorldSim sim, float[] out) {
+        if (out.length != width * height) throw new IllegalArgumentException("coverage map of " + out.length + " for " + width + "x" + height);
+        ScriptWorld w = sim.world();
+        double sx = width / w.width(), sy = height / w.height();
+        double ppu = Math.sqrt(sx * sy);
+        for (ObjectState o : sim.objects()) {
+            double r = o.radius();
+            double[] poly = polygon(o.spec().shape(), r, o.angle());
+            int x0 = Math.max(0, (int) Math.floor((o.x() - r) * sx - 1)), x1 = Math.min(width - 1, (int) Math.ceil((o.x() + r) * sx + 1));
+            int y0 = Math.max(0, (int) Math.floor((o.y() - r) * sy - 1)), y1 = Math.min(height - 1, (int) Math.ceil((o.y() + r) * sy + 1));
+            for (int j = y0; j <= y1; j++)
+                for (int i = x0; i <= x1; i++) {
+                    double cov = coverage(o.spec().shape(), poly, r, (i + 0.5) / sx - o.x(), (j + 0.5) / sy - o.y(), ppu);
+                    if (cov > 0) out[j * width + i] = (float) Math.min(1, out[j * width + i] + cov);
+                }
         }
     }
 

@@ -2,6 +2,7 @@ package longlive.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
@@ -59,6 +60,19 @@ class LossGradTest {
         int[] idx = {100, 100, 100, 600, 600, 600};
         fm.loss(pred, x0, noise, idx, FRAME, d);
         GradCheck.check("flow", pred, d.clone(), () -> fm.loss(pred, x0, noise, idx, FRAME, null), 1e-2, 1e-3, N);
+
+        // per-cell weights (ObjectWeights): the gradient carries them, and all-ones weights are the plain loss exactly
+        int cells = 5;   // FRAME = 2 channels x 5 cells
+        float[] cw = new float[idx.length * cells], ones = new float[cw.length];
+        for (int i = 0; i < cw.length; i++) cw[i] = 1 + 3 * (float) r.nextDouble();
+        java.util.Arrays.fill(ones, 1f);
+        fm.loss(pred, x0, noise, idx, FRAME, cw, cells, d);
+        GradCheck.check("weighted flow", pred, d.clone(), () -> fm.loss(pred, x0, noise, idx, FRAME, cw, cells, null),
+                1e-2, 1e-3, N);
+        float[] dOnes = new float[N], dPlain = new float[N];
+        assertEquals(fm.loss(pred, x0, noise, idx, FRAME, dPlain), fm.loss(pred, x0, noise, idx, FRAME, ones, cells, dOnes));
+        assertArrayEquals(dPlain, dOnes);
+        assertThrows(IllegalArgumentException.class, () -> fm.loss(pred, x0, noise, idx, FRAME, ones, cells + 1, null));
 
         CriticFlowLoss critic = new CriticFlowLoss(s);
         float[] xt = new float[N];

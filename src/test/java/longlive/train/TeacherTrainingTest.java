@@ -49,8 +49,8 @@ class TeacherTrainingTest {
     private static TeacherTraining.Options options(Path run, long steps, double lr, int batch, int threads) {
         DitConfig dit = TeacherTraining.ditConfig(32, 64, 2, 1, VAE.zDim(), 64, 16, 2);
         T5Config t5 = new T5Config(1, 16, 16, 32, 2, 1, 32, false);
-        return new TeacherTraining.Options(vaeRun, run, dit, t5, 32, 5, 3, batch, lr, 2, steps, 1.0, 0.9, 0.0, 0.3, 5.0, 3, 1,
-                threads);
+        return new TeacherTraining.Options(vaeRun, run, dit, t5, 32, 5, 3, batch, lr, 2, steps, 1.0, 0.9, 0.0, 0.3, 5.0, 0.0, 3,
+                1, threads);
     }
 
     /** Samples of a batch spread over threads (each with its own tapes and gradients) sum to the serial gradient. */
@@ -79,10 +79,35 @@ class TeacherTrainingTest {
         split.close();
     }
 
+    /**
+     * {@code --object-weight}: the training loss weighs the object cells more (every weight is at least 1, so the
+     * weighted loss of the same draws is larger), while the held-out loss stays the plain one, comparable across runs.
+     */
+    @Test
+    void objectWeightsRaiseTheTrainingLossButNotTheHeldOutOne() throws Exception {
+        Path run = shared.resolve("threads");
+        TeacherTraining plain = new TeacherTraining(options(run, 4, 1e-3, 3, 1), QUIET);
+        TeacherTraining.Options o = options(run, 4, 1e-3, 3, 1);
+        TeacherTraining weighted = new TeacherTraining(new TeacherTraining.Options(o.vaeRun(), o.runDir(), o.dit(), o.t5(),
+                o.size(), o.latentFrames(), o.clips(), o.batch(), o.lr(), o.warmup(), o.steps(), o.gradClip(), o.emaDecay(),
+                o.weightDecay(), o.captionDropout(), o.shift(), 3.0, o.seed(), o.evalClips(), o.threads()), QUIET);
+        for (long step : new long[] {0, 1, 2}) {
+            double a = plain.accumulateGradients(step), b = weighted.accumulateGradients(step);
+            assertTrue(b > a * 1.001, "step " + step + ": weighted " + b + " vs plain " + a);
+            assertTrue(b < a * 4, "step " + step + ": weighted " + b + " vs plain " + a + " (weights are at most 4)");
+        }
+        assertArrayEquals(plain.heldOutLoss(), weighted.heldOutLoss());
+        plain.close();
+        weighted.close();
+        assertThrows(IllegalArgumentException.class, () -> new TeacherTraining.Options(o.vaeRun(), o.runDir(), o.dit(),
+                o.t5(), o.size(), o.latentFrames(), o.clips(), o.batch(), o.lr(), o.warmup(), o.steps(), o.gradClip(),
+                o.emaDecay(), o.weightDecay(), o.captionDropout(), o.shift(), -1, o.seed(), o.evalClips(), o.threads()));
+    }
+
     private static TeacherTraining.Options withDit(TeacherTraining.Options o, DitConfig dit) {
         return new TeacherTraining.Options(o.vaeRun(), o.runDir(), dit, o.t5(), o.size(), o.latentFrames(), o.clips(),
                 o.batch(), o.lr(), o.warmup(), o.steps(), o.gradClip(), o.emaDecay(), o.weightDecay(), o.captionDropout(),
-                o.shift(), o.seed(), o.evalClips(), o.threads());
+                o.shift(), o.objectWeight(), o.seed(), o.evalClips(), o.threads());
     }
 
     private static Trainer.Options loop(Path run, long steps) {

@@ -37,7 +37,7 @@ final class TinyTeacher {
         T5Config t5 = new T5Config(1, 16, 16, 32, 2, 1, 32, false);
         Path run = dir.resolve("teacher-run");
         TeacherTraining.Options o = new TeacherTraining.Options(vaeRun, run, dit, t5, 32, 6, 4, 2, 3e-3, 2, 20, 1.0, 0.5,
-                0.0, 0.2, 5.0, 3, 1, 1);
+                0.0, 0.2, 5.0, 0.0, 3, 1, 1);
         TeacherTraining t = new TeacherTraining(o, quiet);
         new Trainer().run(t, new Trainer.Options(run, 20, 100, 2, true, 100), new ProgressPrinter(quiet, 20, 100), false);
         Path teacher = t.export(20, 0);

@@ -128,6 +128,28 @@ class WorldTest {
         assertThrows(IllegalArgumentException.class, () -> new Renderer(16, 16));
     }
 
+    /** White on black, a pixel's grey level is black + (white − black) x the share the object covers: the coverage map is that share. */
+    @Test
+    void objectCoverageIsTheShareOfEachPixelTheObjectsCover() {
+        SceneSpec scene = new SceneSpec(Background.solid(NamedColor.BLACK),
+                List.of(new ObjectSpec(0, Shape.STAR, NamedColor.WHITE, SizeClass.LARGE, Motion.STILL, 0.4, 0.6, 30)));
+        Script one = new Script(List.of("x"), List.of(), 1, 16, new ScriptWorld(0, 1, List.of(new Segment(scene, false))));
+        Frame f = GroundTruth.frames(one, 64, 64).get(0);
+        float[] cov = new float[64 * 64];
+        new Renderer(64, 64).objectCoverage(new WorldSim(one), cov);
+        int inside = 0, edge = 0;
+        for (int y = 0; y < 64; y++)
+            for (int x = 0; x < 64; x++) {
+                float c = cov[y * 64 + x];
+                double grey = NamedColor.BLACK.r() + c * (NamedColor.WHITE.r() - NamedColor.BLACK.r());
+                assertEquals(f.get(x, y, 0), grey, 1, "pixel " + x + "," + y);
+                inside += c == 1 ? 1 : 0;
+                edge += c > 0 && c < 1 ? 1 : 0;
+            }
+        assertTrue(inside > 50 && edge > 20, inside + " covered, " + edge + " partly");
+        assertThrows(IllegalArgumentException.class, () -> new Renderer(64, 64).objectCoverage(new WorldSim(one), new float[10]));
+    }
+
     @Test
     void aSwitchKeepsIdentityAndPositionWhileACutRespawns() {
         ObjectSpec a = new ObjectSpec(0, Shape.CIRCLE, NamedColor.RED, SizeClass.MEDIUM, Motion.RIGHT, 0.3, 0.5, 45);
