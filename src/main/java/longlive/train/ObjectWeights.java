@@ -1,5 +1,6 @@
 package longlive.train;
 
+import java.util.Arrays;
 import longlive.world.Renderer;
 import longlive.world.Script;
 import longlive.world.WorldSim;
@@ -34,7 +35,7 @@ public final class ObjectWeights {
         Renderer r = new Renderer(size, size);
         for (int v = 0; v < videoFrames; v++) {
             if (v > 0) sim.advance();
-            java.util.Arrays.fill(px, 0f);
+            Arrays.fill(px, 0f);
             r.objectCoverage(sim, px);
             int l = v == 0 ? 0 : (v + 3) / 4, base = l * lh * lh;
             for (int j = 0; j < size; j++)

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.List;
 import longlive.world.Background;
 import longlive.world.Motion;
@@ -34,7 +35,7 @@ class ObjectWeightsTest {
             // (0.2, 0.2) of a unit world is pixel (12.8, 12.8): latent cell (1, 1)
             assertEquals(4f, w[base + 8 + 1], 1e-6f, "frame " + f);
             assertEquals(1f, w[base + 7 * 8 + 7], "frame " + f);
-            for (float v : java.util.Arrays.copyOfRange(w, base, base + 64)) assertTrue(v >= 1f && v <= 4f);
+            for (float v : Arrays.copyOfRange(w, base, base + 64)) assertTrue(v >= 1f && v <= 4f);
         }
         for (float v : ObjectWeights.cellWeights(oneObject(Motion.STILL, 0.2, 0.2), 64, 3, 8, 0.0)) assertEquals(1f, v);
     }
