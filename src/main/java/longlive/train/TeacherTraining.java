@@ -354,6 +354,7 @@ public final class TeacherTraining implements Trainer.ExportingStage {
         TrainCheckpoint ck = TrainCheckpoint.at(stepsDone).params(PART, params).optimizer(PART, adam).ema(PART, ema)
                 .seed("train", o.seed());
         ck.meta().put("stage", PART);
+        ck.meta().put("object_weight", o.objectWeight());
         ck.meta().set("dit_config", RandomModel.ditJson(ditConfig));
         ck.meta().set("t5_config", RandomModel.t5Json(t5Config));
         return ck;
@@ -365,6 +366,11 @@ public final class TeacherTraining implements Trainer.ExportingStage {
         String saved = ck.meta().path("dit_config").toString() + ck.meta().path("t5_config");
         if (!want.equals(saved))
             throw new IllegalArgumentException(ck.dir() + " was trained with " + saved + ", not " + want + " (use another run directory)");
+        // a checkpoint from before the option existed was trained with the plain loss
+        double savedWeight = ck.meta().path("object_weight").asDouble(0);
+        if (savedWeight != o.objectWeight())
+            throw new IllegalArgumentException(ck.dir() + " was trained with --object-weight " + savedWeight + ", not "
+                    + o.objectWeight() + " (use another run directory, or the same weight)");
         ck.restoreParams(PART, params);
         ck.restoreOptimizer(PART, adam);
         ck.restoreEma(PART, ema);

@@ -99,6 +99,19 @@ class TeacherTrainingTest {
         assertArrayEquals(plain.heldOutLoss(), weighted.heldOutLoss());
         plain.close();
         weighted.close();
+        // a run is not resumed under another weight: the two losses would be mixed without a word
+        Path mixed = shared.resolve("object-weight-resume");
+        TeacherTraining first = new TeacherTraining(options(mixed, 2, 1e-3, 1, 1), QUIET);
+        new Trainer().run(first, loop(mixed, 2), new ProgressPrinter(QUIET, 2, 100), false);
+        first.close();
+        TeacherTraining.Options m = options(mixed, 3, 1e-3, 1, 1);
+        TeacherTraining resumed = new TeacherTraining(new TeacherTraining.Options(m.vaeRun(), m.runDir(), m.dit(), m.t5(),
+                m.size(), m.latentFrames(), m.clips(), m.batch(), m.lr(), m.warmup(), m.steps(), m.gradClip(), m.emaDecay(),
+                m.weightDecay(), m.captionDropout(), m.shift(), 3.0, m.seed(), m.evalClips(), m.threads()), QUIET);
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> new Trainer().run(resumed, loop(mixed, 3), new ProgressPrinter(QUIET, 3, 100), false));
+        assertTrue(e.getMessage().contains("--object-weight 0.0, not 3.0"), e.getMessage());
+        resumed.close();
         assertThrows(IllegalArgumentException.class, () -> new TeacherTraining.Options(o.vaeRun(), o.runDir(), o.dit(),
                 o.t5(), o.size(), o.latentFrames(), o.clips(), o.batch(), o.lr(), o.warmup(), o.steps(), o.gradClip(),
                 o.emaDecay(), o.weightDecay(), o.captionDropout(), o.shift(), -1, o.seed(), o.evalClips(), o.threads()));
