@@ -355,6 +355,7 @@ public final class TeacherTraining implements Trainer.ExportingStage {
                 .seed("train", o.seed());
         ck.meta().put("stage", PART);
         ck.meta().put("object_weight", o.objectWeight());
+        ck.meta().put("shift", o.shift());
         ck.meta().set("dit_config", RandomModel.ditJson(ditConfig));
         ck.meta().set("t5_config", RandomModel.t5Json(t5Config));
         return ck;
@@ -371,6 +372,10 @@ public final class TeacherTraining implements Trainer.ExportingStage {
         if (savedWeight != o.objectWeight())
             throw new IllegalArgumentException(ck.dir() + " was trained with --object-weight " + savedWeight + ", not "
                     + o.objectWeight() + " (use another run directory, or the same weight)");
+        // checkpoints from before the shift was recorded are not checked
+        if (ck.meta().has("shift") && ck.meta().get("shift").asDouble() != o.shift())
+            throw new IllegalArgumentException(ck.dir() + " was trained with --shift " + ck.meta().get("shift").asDouble()
+                    + ", not " + o.shift() + " (use another run directory, or the same shift)");
         ck.restoreParams(PART, params);
         ck.restoreOptimizer(PART, adam);
         ck.restoreEma(PART, ema);

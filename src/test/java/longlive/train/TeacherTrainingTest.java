@@ -84,7 +84,7 @@ class TeacherTrainingTest {
      * weighted loss of the same draws is larger), while the held-out loss stays the plain one, comparable across runs.
      */
     @Test
-    void objectWeightsRaiseTheTrainingLossButNotTheHeldOutOne() throws Exception {
+    void objectWeightsRaiseTheTrainingLossButNotTheHeldOutOneAndPinTheRun() throws Exception {
         Path run = shared.resolve("threads");
         TeacherTraining plain = new TeacherTraining(options(run, 4, 1e-3, 3, 1), QUIET);
         TeacherTraining.Options o = options(run, 4, 1e-3, 3, 1);
@@ -112,6 +112,14 @@ class TeacherTrainingTest {
                 () -> new Trainer().run(resumed, loop(mixed, 3), new ProgressPrinter(QUIET, 3, 100), false));
         assertTrue(e.getMessage().contains("--object-weight 0.0, not 3.0"), e.getMessage());
         resumed.close();
+        // nor under another training shift
+        TeacherTraining shifted = new TeacherTraining(new TeacherTraining.Options(m.vaeRun(), m.runDir(), m.dit(), m.t5(),
+                m.size(), m.latentFrames(), m.clips(), m.batch(), m.lr(), m.warmup(), m.steps(), m.gradClip(), m.emaDecay(),
+                m.weightDecay(), m.captionDropout(), 2.0, 0.0, m.seed(), m.evalClips(), m.threads()), QUIET);
+        e = assertThrows(IllegalArgumentException.class,
+                () -> new Trainer().run(shifted, loop(mixed, 3), new ProgressPrinter(QUIET, 3, 100), false));
+        assertTrue(e.getMessage().contains("--shift 5.0, not 2.0"), e.getMessage());
+        shifted.close();
         assertThrows(IllegalArgumentException.class, () -> new TeacherTraining.Options(o.vaeRun(), o.runDir(), o.dit(),
                 o.t5(), o.size(), o.latentFrames(), o.clips(), o.batch(), o.lr(), o.warmup(), o.steps(), o.gradClip(),
                 o.emaDecay(), o.weightDecay(), o.captionDropout(), o.shift(), -1, o.seed(), o.evalClips(), o.threads()));
