@@ -86,21 +86,32 @@ public final class Renderer {
     }
 
     private void drawObject(ObjectState o, double sx, double sy, double ppu) {
-        ObjectSpec s = o.spec();
+        NamedColor c = o.spec().color();
+        forEachCoveredPixel(o, sx, sy, ppu, (pixel, cov) -> {
+            int k = 3 * pixel;
+            acc[k] += cov * (c.r() - acc[k]);
+            acc[k + 1] += cov * (c.g() - acc[k + 1]);
+            acc[k + 2] += cov * (c.b() - acc[k + 2]);
+        });
+    }
+
+    /** Receives a pixel ({@code j * width + i}) and the share of it an object covers (0 < share <= 1). */
+    private interface CoveredPixel {
+        void accept(int pixel, double coverage);
+    }
+
+    /** Every pixel near {@code o} that it covers, in row order: the one walk drawing and coverage maps share. */
+    private void forEachCoveredPixel(ObjectState o, double sx, double sy, double ppu, CoveredPixel sink) {
+        Shape shape = o.spec().shape();
         double r = o.radius();
-        double[] poly = polygon(s.shape(), r, o.angle());
+        double[] poly = polygon(shape, r, o.angle());
         int x0 = Math.max(0, (int) Math.floor((o.x() - r) * sx - 1)), x1 = Math.min(width - 1, (int) Math.ceil((o.x() + r) * sx + 1));
         int y0 = Math.max(0, (int) Math.floor((o.y() - r) * sy - 1)), y1 = Math.min(height - 1, (int) Math.ceil((o.y() + r) * sy + 1));
-        NamedColor c = s.color();
         for (int j = y0; j <= y1; j++) {
             double py = (j + 0.5) / sy - o.y();
             for (int i = x0; i <= x1; i++) {
-                double cov = coverage(s.shape(), poly, r, (i + 0.5) / sx - o.x(), py, ppu);
-                if (cov <= 0) continue;
-                int k = 3 * (j * width + i);
-                acc[k] += cov * (c.r() - acc[k]);
-                acc[k + 1] += cov * (c.g() - acc[k + 1]);
-                acc[k + 2] += cov * (c.b() - acc[k + 2]);
+                double cov = coverage(shape, poly, r, (i + 0.5) / sx - o.x(), py, ppu);
+                if (cov > 0) sink.accept(j * width + i, cov);
             }
         }
     }
@@ -124,18 +135,8 @@ public final class Renderer {
         if (out.length != width * height) throw new IllegalArgumentException("coverage map of " + out.length + " for " + width + "x" + height);
         ScriptWorld w = sim.world();
         double sx = width / w.width(), sy = height / w.height();
-        double ppu = Math.sqrt(sx * sy);
-        for (ObjectState o : sim.objects()) {
-            double r = o.radius();
-            double[] poly = polygon(o.spec().shape(), r, o.angle());
-            int x0 = Math.max(0, (int) Math.floor((o.x() - r) * sx - 1)), x1 = Math.min(width - 1, (int) Math.ceil((o.x() + r) * sx + 1));
-            int y0 = Math.max(0, (int) Math.floor((o.y() - r) * sy - 1)), y1 = Math.min(height - 1, (int) Math.ceil((o.y() + r) * sy + 1));
-            for (int j = y0; j <= y1; j++)
-                for (int i = x0; i <= x1; i++) {
-                    double cov = coverage(o.spec().shape(), poly, r, (i + 0.5) / sx - o.x(), (j + 0.5) / sy - o.y(), ppu);
-                    if (cov > 0) out[j * width + i] = (float) Math.min(1, out[j * width + i] + cov);
-                }
-        }
+        for (ObjectState o : sim.objects())
+            forEachCoveredPixel(o, sx, sy, Math.sqrt(sx * sy), (pixel, c) -> out[pixel] = (float) Math.min(1, out[pixel] + c));
     }
 
     /** Vertices {x0, y0, x1, y1, ...} of a polygonal shape of circumradius r rotated by angle; null for round shapes. */
