@@ -367,18 +367,25 @@ public final class TeacherTraining implements Trainer.ExportingStage {
         String saved = ck.meta().path("dit_config").toString() + ck.meta().path("t5_config");
         if (!want.equals(saved))
             throw new IllegalArgumentException(ck.dir() + " was trained with " + saved + ", not " + want + " (use another run directory)");
-        // a checkpoint from before the option existed was trained with the plain loss
-        double savedWeight = ck.meta().path("object_weight").asDouble(0);
-        if (savedWeight != o.objectWeight())
-            throw new IllegalArgumentException(ck.dir() + " was trained with --object-weight " + savedWeight + ", not "
-                    + o.objectWeight() + " (use another run directory, or the same weight)");
-        // checkpoints from before the shift was recorded are not checked
-        if (ck.meta().has("shift") && ck.meta().get("shift").asDouble() != o.shift())
-            throw new IllegalArgumentException(ck.dir() + " was trained with --shift " + ck.meta().get("shift").asDouble()
-                    + ", not " + o.shift() + " (use another run directory, or the same shift)");
+        // a checkpoint from before --object-weight existed was trained with the plain loss; one from before the shift
+        // was recorded is not checked
+        requireSame(ck, "object_weight", "--object-weight", 0.0, o.objectWeight());
+        requireSame(ck, "shift", "--shift", Double.NaN, o.shift());
         ck.restoreParams(PART, params);
         ck.restoreOptimizer(PART, adam);
         ck.restoreEma(PART, ema);
+    }
+
+    /**
+     * Refuses to go on with a run under another value of a loss option than its checkpoint records: the steps before
+     * and after would optimise different losses. {@code ifAbsent} is what a checkpoint without the key was trained
+     * with, NaN when that is unknown (then it is not checked).
+     */
+    private static void requireSame(SavedCheckpoint ck, String key, String flag, double ifAbsent, double want) {
+        double saved = ck.meta().path(key).asDouble(ifAbsent);
+        if (!Double.isNaN(saved) && saved != want)
+            throw new IllegalArgumentException(ck.dir() + " was trained with " + flag + " " + saved + ", not " + want
+                    + " (use another run directory, or the same " + flag + ")");
     }
 
     /**

@@ -88,9 +88,7 @@ class TeacherTrainingTest {
         Path run = shared.resolve("threads");
         TeacherTraining plain = new TeacherTraining(options(run, 4, 1e-3, 3, 1), QUIET);
         TeacherTraining.Options o = options(run, 4, 1e-3, 3, 1);
-        TeacherTraining weighted = new TeacherTraining(new TeacherTraining.Options(o.vaeRun(), o.runDir(), o.dit(), o.t5(),
-                o.size(), o.latentFrames(), o.clips(), o.batch(), o.lr(), o.warmup(), o.steps(), o.gradClip(), o.emaDecay(),
-                o.weightDecay(), o.captionDropout(), o.shift(), 3.0, o.seed(), o.evalClips(), o.threads()), QUIET);
+        TeacherTraining weighted = new TeacherTraining(withLoss(o, o.shift(), 3.0), QUIET);
         for (long step : new long[] {0, 1, 2}) {
             double a = plain.accumulateGradients(step), b = weighted.accumulateGradients(step);
             assertTrue(b > a * 1.001, "step " + step + ": weighted " + b + " vs plain " + a);
@@ -105,30 +103,30 @@ class TeacherTrainingTest {
         new Trainer().run(first, loop(mixed, 2), new ProgressPrinter(QUIET, 2, 100), false);
         first.close();
         TeacherTraining.Options m = options(mixed, 3, 1e-3, 1, 1);
-        TeacherTraining resumed = new TeacherTraining(new TeacherTraining.Options(m.vaeRun(), m.runDir(), m.dit(), m.t5(),
-                m.size(), m.latentFrames(), m.clips(), m.batch(), m.lr(), m.warmup(), m.steps(), m.gradClip(), m.emaDecay(),
-                m.weightDecay(), m.captionDropout(), m.shift(), 3.0, m.seed(), m.evalClips(), m.threads()), QUIET);
+        TeacherTraining resumed = new TeacherTraining(withLoss(m, m.shift(), 3.0), QUIET);
         var e = assertThrows(IllegalArgumentException.class,
                 () -> new Trainer().run(resumed, loop(mixed, 3), new ProgressPrinter(QUIET, 3, 100), false));
         assertTrue(e.getMessage().contains("--object-weight 0.0, not 3.0"), e.getMessage());
         resumed.close();
         // nor under another training shift
-        TeacherTraining shifted = new TeacherTraining(new TeacherTraining.Options(m.vaeRun(), m.runDir(), m.dit(), m.t5(),
-                m.size(), m.latentFrames(), m.clips(), m.batch(), m.lr(), m.warmup(), m.steps(), m.gradClip(), m.emaDecay(),
-                m.weightDecay(), m.captionDropout(), 2.0, 0.0, m.seed(), m.evalClips(), m.threads()), QUIET);
+        TeacherTraining shifted = new TeacherTraining(withLoss(m, 2.0, 0.0), QUIET);
         e = assertThrows(IllegalArgumentException.class,
                 () -> new Trainer().run(shifted, loop(mixed, 3), new ProgressPrinter(QUIET, 3, 100), false));
         assertTrue(e.getMessage().contains("--shift 5.0, not 2.0"), e.getMessage());
         shifted.close();
-        assertThrows(IllegalArgumentException.class, () -> new TeacherTraining.Options(o.vaeRun(), o.runDir(), o.dit(),
-                o.t5(), o.size(), o.latentFrames(), o.clips(), o.batch(), o.lr(), o.warmup(), o.steps(), o.gradClip(),
-                o.emaDecay(), o.weightDecay(), o.captionDropout(), o.shift(), -1, o.seed(), o.evalClips(), o.threads()));
+        assertThrows(IllegalArgumentException.class, () -> withLoss(o, o.shift(), -1));
     }
 
     private static TeacherTraining.Options withDit(TeacherTraining.Options o, DitConfig dit) {
         return new TeacherTraining.Options(o.vaeRun(), o.runDir(), dit, o.t5(), o.size(), o.latentFrames(), o.clips(),
                 o.batch(), o.lr(), o.warmup(), o.steps(), o.gradClip(), o.emaDecay(), o.weightDecay(), o.captionDropout(),
                 o.shift(), o.objectWeight(), o.seed(), o.evalClips(), o.threads());
+    }
+
+    private static TeacherTraining.Options withLoss(TeacherTraining.Options o, double shift, double objectWeight) {
+        return new TeacherTraining.Options(o.vaeRun(), o.runDir(), o.dit(), o.t5(), o.size(), o.latentFrames(), o.clips(),
+                o.batch(), o.lr(), o.warmup(), o.steps(), o.gradClip(), o.emaDecay(), o.weightDecay(), o.captionDropout(),
+                shift, objectWeight, o.seed(), o.evalClips(), o.threads());
     }
 
     private static Trainer.Options loop(Path run, long steps) {
